@@ -1,0 +1,33 @@
+//! Settings: what this console is connected to.
+
+use crate::api::load_console_info;
+use crate::pages::ErrorNotice;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let info = Resource::new(|| (), |_| load_console_info());
+    view! {
+        <Title text="Settings" />
+        <section class="page">
+            <div class="page-head"><h1>"Settings"</h1></div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(i) => view! {
+                            <dl class="card facts">
+                                <dt>"Version"</dt><dd>{i.version}</dd>
+                                <dt>"Cloud"</dt><dd>{i.cloud}</dd>
+                                <dt>"ECS cluster"</dt><dd><code>{i.cluster}</code></dd>
+                                <dt>"Region"</dt><dd>{i.region.unwrap_or_else(|| "—".to_owned())}</dd>
+                                <dt>"Status refresh"</dt><dd>{format!("every {} s", i.refresh_secs)}</dd>
+                            </dl>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

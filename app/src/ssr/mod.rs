@@ -1,0 +1,51 @@
+//! Server-only code: the shared [`AppState`] and the SQLite queries the server functions and
+//! background workers use. Compiled only with the `ssr` feature, so none of it (nor sqlx)
+//! reaches the browser bundle.
+
+pub mod apps;
+
+use crate::error::AppError;
+use crate::model::ConsoleInfo;
+use axum::extract::FromRef;
+use domain::directory::Directory;
+use domain::fleet::Fleet;
+use domain::metrics::Metrics;
+use domain::Clock;
+use leptos::prelude::*;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+/// The cloud the console talks to: one adapter per port.
+#[derive(Clone)]
+pub struct Cloud {
+    pub fleet: Arc<dyn Fleet>,
+    pub directory: Arc<dyn Directory>,
+    pub metrics: Arc<dyn Metrics>,
+}
+
+/// Everything a request handler, server function or worker needs; cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: SqlitePool,
+    pub cloud: Cloud,
+    pub clock: Arc<dyn Clock>,
+    pub info: ConsoleInfo,
+}
+
+/// The state provided to server functions and pages.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// Logs an internal error where it happened and returns the opaque error the browser sees.
+pub fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "internal error");
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    AppError::Internal
+}

@@ -1,0 +1,98 @@
+//! The sandbox: an in-process simulated AWS account behind the same ports as the real
+//! adapters (`Fleet` for ECS, `Directory` for Cognito, `Metrics` for CloudWatch), so the
+//! console runs with no AWS account and tests run without a network.
+//!
+//! It is deterministic: everything random is drawn from the seed, and all time comes from
+//! the injected [`Clock`]. The simulation is lazy — nothing runs in the background; each
+//! call first replays what happened since the previous call, in time order — so the same
+//! seed, the same clock readings and the same calls give the same ARNs, ids, timings,
+//! events and metrics. Drive it with [`ManualClock`] in tests, `SystemClock` in a demo.
+//!
+//! Conventions a demo or a test can rely on:
+//! - one cluster, [`CLUSTER`], in `us-east-1`, account `000000000000`;
+//! - an image whose reference contains `broken` never starts, so its deployment trips the
+//!   circuit breaker after 3 failed tasks and rolls back to the last completed revision;
+//! - a task is PROVISIONING for 1–2 s, PENDING 2–4 s, ACTIVATING 1–2 s, so RUNNING 4–8 s
+//!   after launch, and HEALTHY 5 s later; stopping takes DEACTIVATING 1–2 s, STOPPING 2–4 s,
+//!   DEPROVISIONING 1–2 s; stopped tasks are listed for an hour;
+//! - scaling in stops the tasks that are not running yet first, then the newest running
+//!   ones (the longest Shiny sessions survive); a service runs at most 100 tasks;
+//! - sign-in tokens are opaque random strings, not JWTs, and no email is sent: read an
+//!   invited user's temporary password with [`Sandbox::temporary_password`].
+
+mod clock;
+mod directory;
+mod ecs;
+mod fleet;
+mod lifecycle;
+mod metrics;
+mod rng;
+
+pub use clock::ManualClock;
+pub use ecs::CLUSTER;
+
+use chrono::{DateTime, Utc};
+use directory::Pool;
+use domain::{Clock, CloudError};
+use ecs::Ecs;
+use rng::Rng;
+use std::sync::{Arc, Mutex};
+
+/// The simulated account. Hold it as `Arc<Sandbox>` and hand it out as `Arc<dyn Fleet>`,
+/// `Arc<dyn Directory>` and `Arc<dyn Metrics>`.
+pub struct Sandbox {
+    clock: Arc<dyn Clock>,
+    seed: u64,
+    ecs: Mutex<Ecs>,
+    pool: Mutex<Pool>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("seed", &self.seed).finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// An empty account whose simulation starts at the clock's present. Each capability
+    /// draws from its own stream of the seed, so calls to one never shift another's ids.
+    pub fn new(clock: Arc<dyn Clock>, seed: u64) -> Arc<Self> {
+        let now = clock.now();
+        Arc::new(Self {
+            ecs: Mutex::new(Ecs::new(now, Rng::fork(seed, "ecs"))),
+            pool: Mutex::new(Pool::new(Rng::fork(seed, "directory"))),
+            clock,
+            seed,
+        })
+    }
+
+    /// A confirmed user with a known password and groups (created when missing), for the
+    /// demo admin and tests. The password must satisfy the pool's policy (at least 8
+    /// characters with an upper-case letter, a lower-case letter and a digit); `Conflict`
+    /// when the email is taken.
+    pub fn add_user(&self, email: &str, password: &str, groups: &[&str]) -> Result<(), CloudError> {
+        self.with_pool(|pool, now| pool.add_user(email, password, groups, now))
+    }
+
+    /// The temporary password in an invited user's (unsent) invitation; `None` for anyone
+    /// who is not waiting to sign in for the first time.
+    pub fn temporary_password(&self, email: &str) -> Option<String> {
+        self.with_pool(|pool, _| pool.temporary_password(email))
+    }
+
+    /// Runs `f` on the ECS simulation after replaying it up to the clock's present.
+    fn with_ecs<R>(&self, f: impl FnOnce(&mut Ecs) -> R) -> R {
+        let now = self.clock.now();
+        let mut ecs = self.ecs.lock().expect("sandbox ECS state lock poisoned");
+        ecs.advance_to(now);
+        f(&mut ecs)
+    }
+
+    /// Runs `f` on the user pool with the clock's present, expired grants forgotten.
+    fn with_pool<R>(&self, f: impl FnOnce(&mut Pool, DateTime<Utc>) -> R) -> R {
+        let now = self.clock.now();
+        let mut pool = self.pool.lock().expect("sandbox user pool lock poisoned");
+        pool.forget_expired(now);
+        f(&mut pool, now)
+    }
+}

@@ -1,0 +1,5 @@
+//! Helpers shared by the cloud crate's integration tests. Each test binary uses only part of
+//! them, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+pub mod moto;

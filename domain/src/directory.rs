@@ -1,0 +1,129 @@
+//! The `Directory` port: the user pool (Cognito) that holds the console's users and the
+//! colleagues it invites. The pool is invite-only: users are created by an admin and sign in
+//! the first time with a temporary password they must replace.
+
+use crate::CloudError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a user stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Invited, has not yet replaced the temporary password.
+    Invited,
+    /// Signed in at least once and set a password.
+    Active,
+    /// Disabled by an admin: cannot sign in.
+    Disabled,
+}
+
+/// A user of the pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The pool's user name (immutable id).
+    pub username: String,
+    pub email: String,
+    pub status: UserStatus,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// One page of users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// An invitation: the email becomes the user's sign-in name and contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub email: String,
+    /// A temporary password to set instead of letting the pool generate one (bootstrap and
+    /// tests); the pool still sends its invitation message.
+    pub temporary_password: Option<String>,
+}
+
+/// Tokens issued at sign-in. They are secrets: never log them or send them to the browser.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Tokens {
+    pub id_token: String,
+    pub access_token: String,
+    pub expires_in_secs: i64,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens").field("expires_in_secs", &self.expires_in_secs).finish_non_exhaustive()
+    }
+}
+
+/// The answer to a password sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// Signed in.
+    Authenticated(Tokens),
+    /// An invited user signing in for the first time must set a new password; answer with
+    /// [`Directory::complete_new_password`] and this opaque challenge session.
+    NewPasswordRequired { session: String },
+}
+
+/// Cognito, as ShinyFleet uses it.
+#[async_trait]
+pub trait Directory: Send + Sync + 'static {
+    /// A cheap call proving the pool answers (`NotFound` when it does not exist).
+    async fn probe(&self) -> Result<(), CloudError>;
+
+    /// One page of users, at most `limit` (1–60), optionally only those whose email starts
+    /// with `email_prefix`.
+    async fn list_users(
+        &self,
+        email_prefix: Option<&str>,
+        limit: u32,
+        next: Option<&str>,
+    ) -> Result<UserPage, CloudError>;
+
+    /// Invites a user by email; the pool sends the invitation. `Conflict` when a user with
+    /// that email exists, `Invalid` for an address the pool refuses.
+    async fn invite(&self, invitation: &Invitation) -> Result<User, CloudError>;
+
+    /// Sends the invitation again to a user who has not signed in yet.
+    async fn resend_invitation(&self, username: &str) -> Result<(), CloudError>;
+
+    /// Prevents a user from signing in (existing sessions are not the pool's business).
+    async fn disable(&self, username: &str) -> Result<(), CloudError>;
+
+    /// Lets a disabled user sign in again.
+    async fn enable(&self, username: &str) -> Result<(), CloudError>;
+
+    /// Removes a user for good.
+    async fn delete(&self, username: &str) -> Result<(), CloudError>;
+
+    /// The pool's group names, sorted.
+    async fn list_groups(&self) -> Result<Vec<String>, CloudError>;
+
+    /// Creates a group if it does not exist yet (idempotent).
+    async fn ensure_group(&self, group: &str) -> Result<(), CloudError>;
+
+    /// The groups a user belongs to, sorted.
+    async fn groups_of(&self, username: &str) -> Result<Vec<String>, CloudError>;
+
+    /// Adds a user to a group (idempotent). `NotFound` for an unknown user or group.
+    async fn add_to_group(&self, username: &str, group: &str) -> Result<(), CloudError>;
+
+    /// Removes a user from a group (idempotent).
+    async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), CloudError>;
+
+    /// Password sign-in. `NotAuthorized` for a wrong password or a disabled user.
+    async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, CloudError>;
+
+    /// Answers the new-password challenge of a first sign-in. `Invalid` when the password
+    /// breaks the pool's rules, `NotAuthorized` when the challenge session expired.
+    async fn complete_new_password(&self, email: &str, new_password: &str, session: &str)
+        -> Result<Tokens, CloudError>;
+
+    /// Signs the user out everywhere (revokes their refresh tokens).
+    async fn sign_out(&self, access_token: &str) -> Result<(), CloudError>;
+}

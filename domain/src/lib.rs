@@ -1,0 +1,16 @@
+//! ShinyFleet's domain: the values it validates at the edge, the records it keeps, and the
+//! narrow ports through which it talks to a cloud (ECS, Cognito, CloudWatch).
+//!
+//! Nothing here performs I/O or knows an AWS SDK type, so the same types serve the server,
+//! the browser bundle and the tests, and every cloud adapter (AWS SDK, sandbox) is swappable.
+
+pub mod app;
+pub mod clock;
+pub mod directory;
+pub mod error;
+pub mod fleet;
+pub mod metrics;
+
+pub use app::{AppSlug, Architecture, FargateSize, ImageRef, ValidationError};
+pub use clock::{Clock, SystemClock};
+pub use error::CloudError;

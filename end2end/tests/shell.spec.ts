@@ -1,0 +1,51 @@
+import { expect, test } from "@playwright/test";
+
+const DEMO_APPS = ["Sales dashboard", "Forecast explorer", "Clinical trial monitor", "Monthly ops report"];
+
+test("the server-rendered Fleet page already lists the demo apps", async ({ request }) => {
+  const res = await request.get("/");
+  expect(res.status()).toBe(200);
+  const html = await res.text();
+  for (const name of DEMO_APPS) expect(html).toContain(name);
+});
+
+test("the Fleet page is styled and shows each app's state", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
+  // The stylesheet applies: the top bar is dark and the table is laid out.
+  const topbar = page.locator("header.topbar");
+  await expect(topbar).toHaveCSS("background-color", "rgb(22, 27, 38)");
+  for (const name of DEMO_APPS) await expect(page.getByRole("cell", { name })).toBeVisible();
+  const sales = page.locator('tr[data-slug="sales-dashboard"]');
+  await expect(sales.locator(".badge").first()).toHaveText(/running|deploying|waiting for data/);
+  await expect(page.locator('tr[data-slug="ops-report"] .badge').first()).toHaveText(/scaled to zero|waiting for data/);
+});
+
+test("after hydration, the filter narrows the table without a reload", async ({ page }) => {
+  await page.goto("/");
+  const count = page.getByTestId("fleet-count");
+  await expect(count).toHaveText("4 of 4 apps shown");
+  // Typing only filters once the wasm bundle has hydrated the page; retry until it has.
+  const filter = page.getByRole("searchbox", { name: "Filter apps" });
+  await expect(async () => {
+    await filter.fill("");
+    await filter.pressSequentially("forecast");
+    await expect(count).toHaveText("1 of 4 apps shown", { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.locator('tr[data-slug="forecast-explorer"]')).toBeVisible();
+  await expect(page.locator('tr[data-slug="sales-dashboard"]')).toBeHidden();
+  await filter.fill("");
+  await expect(count).toHaveText("4 of 4 apps shown");
+});
+
+test("the navigation reaches every section and unknown addresses get a 404 page", async ({ page }) => {
+  await page.goto("/");
+  for (const section of ["Schedules", "Costs", "People", "Audit", "Settings"]) {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: section }).click();
+    await expect(page.getByRole("heading", { level: 1, name: section })).toBeVisible();
+  }
+  await expect(page.getByText("sandbox").first()).toBeVisible();
+  const res = await page.goto("/no/such/page");
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});

@@ -1,0 +1,209 @@
+//! The `shinyfleet` server as a library: configuration, database, HTTP wiring, background
+//! workers and the choice of cloud. `main.rs` only parses the command line and calls
+//! [`run`]; tests build the same router with [`router`] on a port of their own.
+
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod refresher;
+pub mod seed;
+pub mod telemetry;
+
+use app::model::ConsoleInfo;
+use app::ssr::{AppState, Cloud};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::Request;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use cloud::sandbox::Sandbox;
+use config::{CloudBackend, ServeConfig};
+use domain::{Clock, SystemClock};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes};
+use sqlx::SqlitePool;
+use std::sync::{Arc, OnceLock};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+/// Why the console could not start: always one line naming the setting or the step.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error("sessions: cannot prepare the session table: {0}")]
+    Sessions(String),
+    #[error("SHINYFLEET_LISTEN: cannot listen on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("sandbox: cannot prepare the demo fleet: {0}")]
+    Seed(String),
+}
+
+/// The cloud chosen by the configuration, with what the Settings page shows of it.
+pub struct ChosenCloud {
+    pub cloud: Cloud,
+    pub region: Option<String>,
+    /// The sandbox, when that is the backend (for seeding).
+    pub sandbox: Option<Arc<Sandbox>>,
+}
+
+/// Builds the adapters for the configured backend.
+pub async fn choose_cloud(config: &ServeConfig, clock: Arc<dyn Clock>) -> ChosenCloud {
+    match config.cloud {
+        CloudBackend::Sandbox => {
+            let sandbox = Sandbox::new(clock, 7);
+            ChosenCloud { cloud: sandbox_cloud(&sandbox), region: Some("sandbox".into()), sandbox: Some(sandbox) }
+        }
+        CloudBackend::Aws => {
+            let sdk = cloud::aws::load_sdk_config().await;
+            let region = sdk.region().map(|r| r.to_string());
+            let (pool_id, client_id) =
+                (config.user_pool_id.clone().unwrap_or_default(), config.client_id.clone().unwrap_or_default());
+            let cloud = Cloud {
+                fleet: Arc::new(cloud::aws::EcsFleet::new(&sdk, config.cluster.clone())),
+                directory: Arc::new(cloud::aws::CognitoDirectory::new(&sdk, pool_id, client_id)),
+                metrics: Arc::new(cloud::aws::CloudWatchMetrics::new(&sdk, config.cluster.clone())),
+            };
+            ChosenCloud { cloud, region, sandbox: None }
+        }
+    }
+}
+
+/// All three ports served by one sandbox.
+pub fn sandbox_cloud(sandbox: &Arc<Sandbox>) -> Cloud {
+    Cloud { fleet: sandbox.clone(), directory: sandbox.clone(), metrics: sandbox.clone() }
+}
+
+/// The Leptos options for the compiled site under `site_root`.
+pub fn leptos_options(config: &ServeConfig) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("shinyfleet")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build()
+}
+
+/// The state shared by every handler and worker.
+pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, clock: Arc<dyn Clock>) -> AppState {
+    AppState {
+        leptos_options: leptos_options(config),
+        pool,
+        cloud: chosen.cloud.clone(),
+        clock,
+        info: ConsoleInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            cloud: config.cloud.as_str().to_owned(),
+            cluster: config.cluster.clone(),
+            region: chosen.region.clone(),
+            refresh_secs: config.refresh_secs,
+        },
+    }
+}
+
+/// The whole HTTP surface: pages, server functions, health, static files, sessions.
+pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, StartupError> {
+    let store = SqliteStore::new(state.pool.clone());
+    store.migrate().await.map_err(|e| StartupError::Sessions(e.to_string()))?;
+    tokio::spawn({
+        use tower_sessions::ExpiredDeletion;
+        let store = store.clone();
+        async move {
+            if let Err(e) = store.continuously_delete_expired(tokio::time::Duration::from_secs(60)).await {
+                tracing::error!(error = %e, "expired-session cleanup stopped");
+            }
+        }
+    });
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("shinyfleet_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(
+            config.session_idle_minutes,
+        )));
+
+    let routes = route_list();
+    let options = state.leptos_options.clone();
+    let router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/sfn/{*fn_name}", post(server_fn_handler).get(server_fn_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(sessions)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(router)
+}
+
+/// The app's routes, generated once per process. Generating them renders the app with
+/// resource loading suppressed through a process-wide flag, so generating them while another
+/// console in the same process is serving (as in parallel tests) could stall that console's
+/// pages; once per process, before anything serves, it cannot.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+/// Runs the console until SIGTERM or SIGINT.
+pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
+    config.validate()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let pool = db::connect(&config.database_url).await?;
+    let chosen = choose_cloud(&config, clock.clone()).await;
+    if let Some(sandbox) = &chosen.sandbox {
+        seed::prepare_sandbox(&pool, sandbox, config.demo, clock.now())
+            .await
+            .map_err(|e| StartupError::Seed(e.to_string()))?;
+    }
+    let state = app_state(&config, pool.clone(), &chosen, clock);
+    let router = router(state.clone(), &config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartupError::Listen { addr: config.listen, source })?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let refresher = tokio::spawn(refresher::run(state, std::time::Duration::from_secs(config.refresh_secs), stop_rx));
+    tracing::info!(listen = %config.listen, cloud = config.cloud.as_str(), "ShinyFleet is serving on http://{}", config.listen);
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = refresher.await;
+    pool.close().await;
+    tracing::info!("stopped");
+    served.map_err(|source| StartupError::Listen { addr: config.listen, source })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}
