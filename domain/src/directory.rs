@@ -89,7 +89,9 @@ pub trait Directory: Send + Sync + 'static {
     /// that email exists, `Invalid` for an address the pool refuses.
     async fn invite(&self, invitation: &Invitation) -> Result<User, CloudError>;
 
-    /// Sends the invitation again to a user who has not signed in yet.
+    /// Sends the invitation again (with a new temporary password) to a user who has not
+    /// signed in yet. `Invalid` for a user who already set a password, `NotFound` for an
+    /// unknown user.
     async fn resend_invitation(&self, username: &str) -> Result<(), CloudError>;
 
     /// Prevents a user from signing in (existing sessions are not the pool's business).
@@ -116,7 +118,9 @@ pub trait Directory: Send + Sync + 'static {
     /// Removes a user from a group (idempotent).
     async fn remove_from_group(&self, username: &str, group: &str) -> Result<(), CloudError>;
 
-    /// Password sign-in. `NotAuthorized` for a wrong password or a disabled user.
+    /// Password sign-in. `NotAuthorized` for a wrong password, an unknown or disabled user
+    /// (one message for all, so the answer does not reveal which) and an expired temporary
+    /// password.
     async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, CloudError>;
 
     /// Answers the new-password challenge of a first sign-in. `Invalid` when the password
@@ -124,6 +128,7 @@ pub trait Directory: Send + Sync + 'static {
     async fn complete_new_password(&self, email: &str, new_password: &str, session: &str)
         -> Result<Tokens, CloudError>;
 
-    /// Signs the user out everywhere (revokes their refresh tokens).
+    /// Signs the user out everywhere (revokes their refresh tokens). `NotAuthorized` for an
+    /// unknown or expired access token.
     async fn sign_out(&self, access_token: &str) -> Result<(), CloudError>;
 }

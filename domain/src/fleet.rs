@@ -169,18 +169,22 @@ pub trait Fleet: Send + Sync + 'static {
     async fn register_task_definition(&self, spec: &TaskDefinitionSpec) -> Result<TaskDefinitionRef, CloudError>;
 
     /// Creates the service (Fargate launch type, awsvpc, deployment circuit breaker with
-    /// rollback). `Conflict` when an active service of that name exists.
+    /// rollback). `Conflict` when an active service of that name exists, `Invalid` for an
+    /// unknown task definition.
     async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceStatus, CloudError>;
 
     /// Changes an existing service: task definition, desired count, or a forced new
-    /// deployment. `NotFound` when the service does not exist or is inactive.
+    /// deployment. `NotFound` when the service does not exist or is inactive, `Invalid` for
+    /// an unknown task definition. A desired-count change alone starts no deployment.
     async fn update_service(&self, update: &ServiceUpdate) -> Result<ServiceStatus, CloudError>;
 
     /// Describes any number of services, in batches of 10. Names that do not exist are left
-    /// out of the answer rather than failing the call.
+    /// out of the answer rather than failing the call; inactive or draining services are
+    /// returned with that status.
     async fn describe_services(&self, names: &[String]) -> Result<Vec<ServiceStatus>, CloudError>;
 
-    /// Lists the ARNs of a service's tasks (all pages, 100 at a time).
+    /// Lists the ARNs of a service's tasks (all pages, 100 at a time). `NotFound` for an
+    /// unknown service.
     async fn list_tasks(&self, service: &str, filter: TaskFilter) -> Result<Vec<String>, CloudError>;
 
     /// Describes any number of tasks, in batches of 100; unknown ARNs are left out.
@@ -189,7 +193,8 @@ pub trait Fleet: Send + Sync + 'static {
     /// Asks ECS to stop a task, with a reason shown in its stop record.
     async fn stop_task(&self, arn: &str, reason: &str) -> Result<(), CloudError>;
 
-    /// The service's most recent events, newest first, at most `limit`.
+    /// The service's most recent events, newest first, at most `limit`. `NotFound` for an
+    /// unknown service.
     async fn service_events(&self, service: &str, limit: usize) -> Result<Vec<ServiceEvent>, CloudError>;
 }
 
