@@ -386,6 +386,21 @@ async fn throttling_is_reported_as_throttled() {
 }
 
 #[tokio::test]
+async fn stopping_an_unknown_task_is_not_found() {
+    let rule = mock!(aws_sdk_ecs::Client::stop_task).then_http_response(|| {
+        http_status(400, r#"{"__type":"InvalidParameterException","message":"The referenced task was not found."}"#)
+    });
+    let stopped = fleet(&[&rule]).stop_task("arn:aws:ecs:us-east-1:1:task/c/gone", "no longer needed").await;
+    assert!(matches!(stopped, Err(CloudError::NotFound(_))), "{stopped:?}");
+
+    let other = mock!(aws_sdk_ecs::Client::stop_task).then_http_response(|| {
+        http_status(400, r#"{"__type":"InvalidParameterException","message":"Reason too long."}"#)
+    });
+    let refused = fleet(&[&other]).stop_task("arn:aws:ecs:us-east-1:1:task/c/t", "x").await;
+    assert!(matches!(refused, Err(CloudError::Invalid(_))), "{refused:?}");
+}
+
+#[tokio::test]
 async fn server_errors_are_reported_as_unavailable_without_their_body() {
     let rule = mock!(aws_sdk_ecs::Client::describe_services)
         .then_http_response(|| http_status(500, r#"{"message":"internal detail arn:secret"}"#));

@@ -190,7 +190,8 @@ pub trait Fleet: Send + Sync + 'static {
     /// Describes any number of tasks, in batches of 100; unknown ARNs are left out.
     async fn describe_tasks(&self, arns: &[String]) -> Result<Vec<TaskInfo>, CloudError>;
 
-    /// Asks ECS to stop a task, with a reason shown in its stop record.
+    /// Asks ECS to stop a task, with a reason shown in its stop record. `NotFound` for an
+    /// unknown task.
     async fn stop_task(&self, arn: &str, reason: &str) -> Result<(), CloudError>;
 
     /// The service's most recent events, newest first, at most `limit`. `NotFound` for an

@@ -223,7 +223,14 @@ impl Fleet for EcsFleet {
             .reason(request::stop_reason(reason))
             .send()
             .await
-            .map_err(|e| from_sdk("StopTask", e))?;
+            .map_err(|e| match from_sdk("StopTask", e) {
+                // ECS answers an unknown task with InvalidParameterException "The referenced
+                // task was not found."; the port promises NotFound, as the sandbox gives.
+                CloudError::Invalid(m) if m.to_ascii_lowercase().contains("not found") => {
+                    CloudError::NotFound(format!("task {arn}"))
+                }
+                other => other,
+            })?;
         Ok(())
     }
 
