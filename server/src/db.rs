@@ -37,7 +37,7 @@ pub async fn connect(url: &str) -> Result<SqlitePool, DbError> {
     let options = parse_url(url)?;
     let path = options.get_filename();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| DbError::Open(sqlx::Error::Io(e)))?;
+        tokio::fs::create_dir_all(dir).await.map_err(|e| DbError::Open(sqlx::Error::Io(e)))?;
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)

@@ -37,10 +37,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = config.validate() {
-        eprintln!("shinyfleet: {e}");
-        return ExitCode::from(2);
-    }
     server::telemetry::init(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
