@@ -110,12 +110,9 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
             None,
         ),
     };
-    // The rollout's reason matters only while it is rolling out or when it failed.
-    let reason = app
-        .live
-        .as_ref()
-        .filter(|l| matches!(l.state, AppState::Deploying | AppState::Failed))
-        .and_then(|l| l.rollout_reason.clone());
+    // The rollout's reason says something only when it failed (e.g. the circuit breaker's
+    // message); "deployment … in progress/completed" repeats the badge.
+    let reason = app.live.as_ref().filter(|l| l.state == AppState::Failed).and_then(|l| l.rollout_reason.clone());
     let slug = app.slug.clone();
     view! {
         <tr class:hidden=hidden data-slug=slug>
