@@ -9,11 +9,16 @@
 use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataInput, GetMetricDataOutput};
 use aws_sdk_cloudwatch::types::{MetricDataResult, ScanBy};
 use aws_sdk_cognitoidentityprovider::operation::admin_create_user::{AdminCreateUserInput, AdminCreateUserOutput};
+use aws_sdk_cognitoidentityprovider::operation::admin_user_global_sign_out::{
+    AdminUserGlobalSignOutError, AdminUserGlobalSignOutOutput,
+};
 use aws_sdk_cognitoidentityprovider::operation::create_group::{CreateGroupError, CreateGroupOutput};
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::{InitiateAuthError, InitiateAuthOutput};
 use aws_sdk_cognitoidentityprovider::operation::list_groups::ListGroupsOutput;
 use aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeError;
-use aws_sdk_cognitoidentityprovider::types::error::{GroupExistsException, NotAuthorizedException};
+use aws_sdk_cognitoidentityprovider::types::error::{
+    GroupExistsException, NotAuthorizedException, UserNotFoundException,
+};
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, ChallengeNameType, DeliveryMediumType, GroupType, MessageActionType, UserStatusType, UserType,
 };
@@ -549,6 +554,29 @@ async fn a_first_sign_in_returns_the_challenge_session() {
         });
     let answer = directory(&[&rule]).sign_in("ann@example.com", "Temp-1234!").await.expect("a challenge");
     assert_eq!(answer, SignIn::NewPasswordRequired { session: "opaque".into() });
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_is_an_admin_call_and_an_unknown_user_is_not_found() {
+    let signed_out = mock!(aws_sdk_cognitoidentityprovider::Client::admin_user_global_sign_out)
+        .match_requests(|input| input.user_pool_id() == Some(POOL) && input.username() == Some("ann@example.com"))
+        .then_output(|| AdminUserGlobalSignOutOutput::builder().build());
+    directory(&[&signed_out]).sign_out_everywhere("ann@example.com").await.expect("signed out");
+    assert_eq!(signed_out.num_calls(), 1);
+
+    let unknown = mock!(aws_sdk_cognitoidentityprovider::Client::admin_user_global_sign_out).then_error(|| {
+        AdminUserGlobalSignOutError::UserNotFoundException(
+            UserNotFoundException::builder().message("User does not exist.").build(),
+        )
+    });
+    let missing = directory(&[&unknown]).sign_out_everywhere("bob@example.com").await;
+    assert_eq!(missing, Err(CloudError::NotFound("user bob@example.com".into())));
+
+    let no_pool = mock!(aws_sdk_cognitoidentityprovider::Client::admin_user_global_sign_out).then_http_response(|| {
+        http_status(400, r#"{"__type":"ResourceNotFoundException","message":"User pool does not exist."}"#)
+    });
+    let missing = directory(&[&no_pool]).sign_out_everywhere("bob@example.com").await;
+    assert_eq!(missing, Err(CloudError::NotFound("User pool does not exist.".into())));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! The AWS adapters against moto's server, through the real SDK clients: every port method,
 //! the request shapes read back with the raw SDK, and whole flows (deploy, invite and first
-//! sign-in, metrics). Each test makes its own cluster, user pool or metric dimensions, so the
-//! tests share one server and run in parallel.
+//! sign-in with the ID token checked against the pool's keys, metrics). Each test makes its
+//! own cluster, user pool or metric dimensions, so the tests share one server and run in
+//! parallel.
 //!
 //! Run with `cargo test -p cloud --test aws_moto` (moto starts by itself; set `MOTO_ENDPOINT`
 //! to use a running one).
@@ -14,10 +15,12 @@ use aws_sdk_ecs::types::{
 };
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use cloud::aws::{CloudWatchMetrics, CognitoDirectory, EcsFleet};
+use cloud::jwt::{JwksSource, JwtConfig, JwtVerifier};
 use domain::directory::{Directory, Invitation, SignIn, UserStatus};
 use domain::fleet::{Fleet, ServiceSpec, ServiceUpdate, TaskDefinitionRef, TaskDefinitionSpec, TaskFilter};
 use domain::metrics::{MetricKind, MetricWindow, Metrics, Series};
-use domain::{Architecture, CloudError};
+use domain::{Architecture, CloudError, IdentityVerifier, SystemClock};
+use std::sync::Arc;
 use support::moto::{self, unique, Network};
 
 // ---------------------------------------------------------------------------------------
@@ -325,6 +328,7 @@ struct Pool {
     raw: aws_sdk_cognitoidentityprovider::Client,
     directory: CognitoDirectory,
     id: String,
+    client_id: String,
 }
 
 async fn pool() -> Pool {
@@ -353,12 +357,16 @@ async fn pool() -> Pool {
         .generate_secret(false)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
         .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        // Cognito lets a client without read attributes read them all; moto puts only the
+        // listed ones in the ID token.
+        .read_attributes("email")
+        .read_attributes("email_verified")
         .send()
         .await
         .expect("app client created");
     let client_id = app.user_pool_client().and_then(|c| c.client_id()).expect("a client id").to_owned();
-    let directory = CognitoDirectory::new(&config, pool_id.clone(), client_id);
-    Pool { raw, directory, id: pool_id }
+    let directory = CognitoDirectory::new(&config, pool_id.clone(), client_id.clone());
+    Pool { raw, directory, id: pool_id, client_id }
 }
 
 fn invitation(email: &str) -> Invitation {
@@ -391,6 +399,22 @@ impl Pool {
 }
 
 #[tokio::test]
+async fn the_pools_password_rules_are_read() {
+    let pool = pool().await;
+    let policy = pool.directory.password_policy().await.expect("policy read");
+    assert_eq!(
+        policy,
+        domain::directory::PasswordPolicy {
+            min_length: 12,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+        }
+    );
+}
+
+#[tokio::test]
 async fn an_invited_user_signs_in_sets_a_password_and_signs_out() {
     let pool = pool().await;
     pool.directory.probe().await.expect("the pool exists");
@@ -411,8 +435,66 @@ async fn an_invited_user_signs_in_sets_a_password_and_signs_out() {
     assert_eq!(pool.status_of(&email).await, UserStatus::Active);
 
     let again = pool.directory.sign_in(&email, CHOSEN).await.expect("signed in with the new password");
-    let SignIn::Authenticated(tokens) = again else { panic!("tokens at once: {again:?}") };
-    pool.directory.sign_out(&tokens.access_token).await.expect("signed out");
+    assert!(matches!(again, SignIn::Authenticated(_)), "tokens at once: {again:?}");
+    pool.directory.sign_out_everywhere(&email).await.expect("signed out everywhere");
+}
+
+impl Pool {
+    /// A verifier of this pool's ID tokens for `audience`, with moto's keys.
+    async fn verifier(&self, audience: &str) -> JwtVerifier {
+        let endpoint = moto::endpoint().await;
+        let region = self.id.split_once('_').map(|(region, _)| region).expect("a pool id starts with its region");
+        let config = JwtConfig {
+            issuer: format!("https://cognito-idp.{region}.amazonaws.com/{}", self.id),
+            audience: audience.to_owned(),
+            jwks: JwksSource::Url(format!("{endpoint}/{}/.well-known/jwks.json", self.id)),
+        };
+        JwtVerifier::new(config, Arc::new(SystemClock))
+    }
+}
+
+#[tokio::test]
+async fn the_id_token_of_a_first_sign_in_verifies_against_the_pools_keys() {
+    let pool = pool().await;
+    let email = email();
+    for group in ["shinyfleet-viewers", "shinyfleet-admins"] {
+        pool.directory.ensure_group(group).await.expect("group ensured");
+    }
+    pool.directory.invite(&invitation(&email)).await.expect("invited");
+    pool.directory.add_to_group(&email, "shinyfleet-viewers").await.expect("added");
+    pool.directory.add_to_group(&email, "shinyfleet-admins").await.expect("added");
+
+    let first = pool.directory.sign_in(&email, TEMPORARY).await.expect("temporary password accepted");
+    let SignIn::NewPasswordRequired { session } = first else { panic!("a new password is required: {first:?}") };
+    let tokens = pool.directory.complete_new_password(&email, CHOSEN, &session).await.expect("password set");
+
+    let verifier = pool.verifier(&pool.client_id).await;
+    let identity = verifier.verify_id_token(&tokens.id_token).await.expect("the ID token verifies");
+    assert_eq!((identity.username.as_str(), identity.email.as_str()), (email.as_str(), email.as_str()));
+    assert_eq!(identity.groups, ["shinyfleet-admins", "shinyfleet-viewers"]);
+    assert!(!identity.subject.is_empty() && identity.subject != email);
+    let access = verifier.verify_id_token(&tokens.access_token).await;
+    assert!(matches!(access, Err(CloudError::NotAuthorized(_))), "an access token is not an ID token: {access:?}");
+
+    let other_client = pool.verifier("another-client").await;
+    let refused = other_client.verify_id_token(&tokens.id_token).await;
+    assert_eq!(refused, Err(CloudError::NotAuthorized("the token is for another client".into())));
+
+    let (header, rest) = tokens.id_token.split_once('.').expect("a JWT");
+    let mut payload = rest.to_owned().into_bytes();
+    let at = payload.iter().position(|&b| b == b'.').expect("a signature") / 2;
+    payload[at] = if payload[at] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("{header}.{}", String::from_utf8(payload).expect("ASCII"));
+    let refused = verifier.verify_id_token(&tampered).await;
+    assert!(matches!(refused, Err(CloudError::NotAuthorized(_))), "{refused:?}");
+
+    pool.directory.sign_out_everywhere(&email).await.expect("signed out everywhere");
+    let unknown = pool.directory.sign_out_everywhere(&format!("nobody-{email}")).await;
+    assert!(matches!(unknown, Err(CloudError::NotFound(_))), "{unknown:?}");
+
+    pool.directory.disable(&email).await.expect("disabled");
+    let disabled = pool.directory.sign_in(&email, CHOSEN).await;
+    assert!(matches!(disabled, Err(CloudError::NotAuthorized(_))), "{disabled:?}");
 }
 
 #[tokio::test]

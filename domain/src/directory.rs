@@ -70,11 +70,57 @@ pub enum SignIn {
     NewPasswordRequired { session: String },
 }
 
+/// The pool's rules for passwords, shown next to the new-password form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub min_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+}
+
+impl Default for PasswordPolicy {
+    /// Cognito's default policy.
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// The rules in words, one per line.
+    pub fn describe(&self) -> Vec<String> {
+        let mut rules = vec![format!("At least {} characters", self.min_length)];
+        match (self.require_uppercase, self.require_lowercase) {
+            (true, true) => rules.push("An upper-case and a lower-case letter".to_owned()),
+            (true, false) => rules.push("An upper-case letter".to_owned()),
+            (false, true) => rules.push("A lower-case letter".to_owned()),
+            (false, false) => {}
+        }
+        if self.require_numbers {
+            rules.push("A digit".to_owned());
+        }
+        if self.require_symbols {
+            rules.push("A symbol, such as ! ? # or %".to_owned());
+        }
+        rules
+    }
+}
+
 /// Cognito, as ShinyFleet uses it.
 #[async_trait]
 pub trait Directory: Send + Sync + 'static {
     /// A cheap call proving the pool answers (`NotFound` when it does not exist).
     async fn probe(&self) -> Result<(), CloudError>;
+
+    /// The pool's password rules.
+    async fn password_policy(&self) -> Result<PasswordPolicy, CloudError>;
 
     /// One page of users, at most `limit` (1–60), optionally only those whose email starts
     /// with `email_prefix`.
@@ -128,7 +174,34 @@ pub trait Directory: Send + Sync + 'static {
     async fn complete_new_password(&self, email: &str, new_password: &str, session: &str)
         -> Result<Tokens, CloudError>;
 
-    /// Signs the user out everywhere (revokes their refresh tokens). `NotAuthorized` for an
-    /// unknown or expired access token.
-    async fn sign_out(&self, access_token: &str) -> Result<(), CloudError>;
+    /// Signs the user out of every device (revokes their refresh tokens) with the admin's
+    /// credentials, so the console never keeps a user's token to do it. `NotFound` for an
+    /// unknown user.
+    async fn sign_out_everywhere(&self, username: &str) -> Result<(), CloudError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_rules_are_described_as_the_pool_sets_them() {
+        assert_eq!(
+            PasswordPolicy::default().describe(),
+            [
+                "At least 8 characters",
+                "An upper-case and a lower-case letter",
+                "A digit",
+                "A symbol, such as ! ? # or %"
+            ]
+        );
+        let lax = PasswordPolicy {
+            min_length: 12,
+            require_uppercase: false,
+            require_lowercase: true,
+            require_numbers: false,
+            require_symbols: false,
+        };
+        assert_eq!(lax.describe(), ["At least 12 characters", "A lower-case letter"]);
+    }
 }

@@ -7,10 +7,14 @@
 pub mod app;
 pub mod clock;
 pub mod directory;
+pub mod email;
 pub mod error;
 pub mod fleet;
+pub mod identity;
 pub mod metrics;
 
 pub use app::{AppSlug, Architecture, FargateSize, ImageRef, ValidationError};
 pub use clock::{Clock, SystemClock};
+pub use email::EmailAddress;
 pub use error::CloudError;
+pub use identity::{Identity, IdentityVerifier, Role, RoleGroups};

@@ -1,10 +1,10 @@
 //! [`CognitoDirectory`]: the `Directory` port on an Amazon Cognito user pool and one of its
 //! app clients (no secret, `USER_PASSWORD_AUTH` enabled).
 //!
-//! Admin operations (`Admin*`, groups, listing) use the pool id and the SDK's credentials;
-//! sign-in and sign-out are the user's own calls through the app client. Passwords, sessions
-//! and tokens pass through but are never logged: the SDK redacts them in its own `Debug`
-//! output, and the errors of these calls are turned into fixed messages here.
+//! Admin operations (`Admin*`, groups, listing, signing a user out everywhere) use the pool id
+//! and the SDK's credentials; sign-in is the user's own call through the app client.
+//! Passwords, sessions and tokens pass through but are never logged: the SDK redacts them in
+//! its own `Debug` output, and the errors of these calls are turned into fixed messages here.
 
 use crate::aws::error::{from_build, from_sdk, malformed};
 use crate::aws::time::to_chrono;
@@ -20,7 +20,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use domain::directory::{Directory, Invitation, SignIn, Tokens, User, UserPage, UserStatus};
+use domain::directory::{Directory, Invitation, PasswordPolicy, SignIn, Tokens, User, UserPage, UserStatus};
 use domain::CloudError;
 
 /// The one answer to a failed sign-in, whether the user is unknown, disabled or the password
@@ -92,6 +92,26 @@ impl Directory for CognitoDirectory {
             .await
             .map_err(|e| from_sdk("DescribeUserPool", e))?;
         Ok(())
+    }
+
+    async fn password_policy(&self) -> Result<PasswordPolicy, CloudError> {
+        let out = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(&self.user_pool_id)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DescribeUserPool", e))?;
+        let Some(p) = out.user_pool().and_then(|pool| pool.policies()).and_then(|p| p.password_policy()) else {
+            return Ok(PasswordPolicy::default());
+        };
+        Ok(PasswordPolicy {
+            min_length: p.minimum_length().and_then(|n| u32::try_from(n).ok()).unwrap_or(8),
+            require_uppercase: p.require_uppercase(),
+            require_lowercase: p.require_lowercase(),
+            require_numbers: p.require_numbers(),
+            require_symbols: p.require_symbols(),
+        })
     }
 
     async fn list_users(
@@ -272,14 +292,17 @@ impl Directory for CognitoDirectory {
         tokens("RespondToAuthChallenge", out.authentication_result())
     }
 
-    async fn sign_out(&self, access_token: &str) -> Result<(), CloudError> {
-        self.client
-            .global_sign_out()
-            .access_token(access_token)
-            .send()
-            .await
-            .map_err(|e| from_sdk("GlobalSignOut", e))?;
-        Ok(())
+    async fn sign_out_everywhere(&self, username: &str) -> Result<(), CloudError> {
+        let signed_out =
+            self.client.admin_user_global_sign_out().user_pool_id(&self.user_pool_id).username(username).send().await;
+        match signed_out {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_user_not_found_exception()) => {
+                tracing::debug!("AdminUserGlobalSignOut: no such user");
+                Err(CloudError::NotFound(format!("user {username}")))
+            }
+            Err(err) => Err(from_sdk("AdminUserGlobalSignOut", err)),
+        }
     }
 }
 

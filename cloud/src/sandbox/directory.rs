@@ -5,19 +5,23 @@
 //! lower case), an invited user signs in with a temporary password (valid 7 days) and must
 //! set a new one through a challenge session (valid 3 minutes), wrong passwords, unknown
 //! and disabled users all get the same refusal, and users are listed by email with an
-//! opaque page token. It differs where nothing observable depends on it: tokens are opaque
-//! random strings, not JWTs; passwords are kept as given (it is a simulation holding demo
-//! accounts); and no email is sent — [`super::Sandbox::temporary_password`] reads the
-//! invitation instead.
+//! opaque page token, and ID tokens are ES256 JWTs with Cognito's claims (`sub`,
+//! `cognito:username`, `email`, `cognito:groups`, `token_use: id`, …) signed with the
+//! sandbox's key. It differs where nothing observable depends on it: access tokens are opaque
+//! random strings; passwords are kept as given (it is a simulation holding demo accounts);
+//! and no email is sent — [`super::Sandbox::temporary_password`] reads the invitation instead.
 
+use super::idtoken::IdTokenSigner;
 use super::rng::Rng;
-use super::Sandbox;
+use super::{Sandbox, SANDBOX_CLIENT_ID, SANDBOX_ISSUER};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use domain::directory::{Directory, Invitation, SignIn, Tokens, User, UserPage, UserStatus};
+use domain::directory::{Directory, Invitation, PasswordPolicy, SignIn, Tokens, User, UserPage, UserStatus};
 use domain::CloudError;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 const TEMPORARY_PASSWORD_DAYS: i64 = 7;
 const CHALLENGE_SECS: i64 = 3 * 60;
@@ -33,6 +37,8 @@ const CHALLENGE_REFUSED: &str = "Invalid session for the user, session is expire
 
 #[derive(Debug)]
 struct Account {
+    /// The stable subject id (`sub`), drawn when the user is created.
+    sub: String,
     email: String,
     password: String,
     /// Invited: signed in with the temporary password only, must replace it.
@@ -69,9 +75,29 @@ struct Grant {
     expires_at: DateTime<Utc>,
 }
 
+/// The claims of a sandbox ID token, named as Cognito names them.
+#[derive(Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    aud: &'a str,
+    token_use: &'a str,
+    sub: &'a str,
+    #[serde(rename = "cognito:username")]
+    username: &'a str,
+    email: &'a str,
+    email_verified: bool,
+    #[serde(rename = "cognito:groups", skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<&'a str>,
+    auth_time: i64,
+    iat: i64,
+    exp: i64,
+    jti: String,
+}
+
 #[derive(Debug)]
 pub(crate) struct Pool {
     rng: Rng,
+    signer: Arc<IdTokenSigner>,
     users: BTreeMap<String, Account>,
     groups: BTreeSet<String>,
     challenges: BTreeMap<String, Grant>,
@@ -79,9 +105,10 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    pub(crate) fn new(rng: Rng) -> Self {
+    pub(crate) fn new(rng: Rng, signer: Arc<IdTokenSigner>) -> Self {
         Self {
             rng,
+            signer,
             users: BTreeMap::new(),
             groups: BTreeSet::new(),
             challenges: BTreeMap::new(),
@@ -113,6 +140,7 @@ impl Pool {
         }
         self.groups.extend(groups.iter().map(|g| (*g).to_owned()));
         let account = Account {
+            sub: self.rng.uuid(),
             email: email.clone(),
             password: password.to_owned(),
             invited: false,
@@ -166,6 +194,7 @@ impl Pool {
             return Err(CloudError::Conflict(format!("user {email}")));
         }
         let account = Account {
+            sub: self.rng.uuid(),
             email: email.clone(),
             password,
             invited: true,
@@ -242,7 +271,7 @@ impl Pool {
             .map(|a| (a.invited, a.temporary_expires_at))
             .ok_or_else(|| CloudError::NotAuthorized(SIGN_IN_REFUSED.to_owned()))?;
         if !invited {
-            return Ok(SignIn::Authenticated(self.issue_tokens(&username, now)));
+            return Ok(SignIn::Authenticated(self.issue_tokens(&username, now)?));
         }
         if temporary_expires_at.is_some_and(|at| at <= now) {
             return Err(CloudError::NotAuthorized(TEMPORARY_PASSWORD_EXPIRED.to_owned()));
@@ -272,26 +301,42 @@ impl Pool {
         account.password = new_password.to_owned();
         account.invited = false;
         account.temporary_expires_at = None;
-        Ok(self.issue_tokens(&username, now))
+        self.issue_tokens(&username, now)
     }
 
-    /// Revokes every token of the user the access token belongs to.
-    fn sign_out(&mut self, access_token: &str, now: DateTime<Utc>) -> Result<(), CloudError> {
-        let username = match self.access_tokens.get(access_token) {
-            Some(grant) if grant.expires_at > now => grant.username.clone(),
-            Some(_) => return Err(CloudError::NotAuthorized("Access Token has expired".to_owned())),
-            None => return Err(CloudError::NotAuthorized("Invalid Access Token".to_owned())),
-        };
-        self.access_tokens.retain(|_, g| g.username != username);
+    /// Revokes every access token of the user, as AdminUserGlobalSignOut does.
+    fn sign_out_everywhere(&mut self, username: &str) -> Result<(), CloudError> {
+        let key = username.trim().to_lowercase();
+        if !self.users.contains_key(&key) {
+            return Err(user_not_found(username));
+        }
+        self.access_tokens.retain(|_, g| g.username != key);
         Ok(())
     }
 
-    fn issue_tokens(&mut self, username: &str, now: DateTime<Utc>) -> Tokens {
+    /// An opaque access token and a signed ID token naming the user and their groups now.
+    fn issue_tokens(&mut self, username: &str, now: DateTime<Utc>) -> Result<Tokens, CloudError> {
+        let jti = self.rng.uuid();
+        let account = self.users.get(username).ok_or_else(|| user_not_found(username))?;
+        let claims = IdClaims {
+            iss: SANDBOX_ISSUER,
+            aud: SANDBOX_CLIENT_ID,
+            token_use: "id",
+            sub: &account.sub,
+            username: &account.email,
+            email: &account.email,
+            email_verified: true,
+            groups: account.groups.iter().map(String::as_str).collect(),
+            auth_time: now.timestamp(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + TOKEN_SECS,
+            jti,
+        };
+        let id_token = self.signer.sign(&claims)?;
         let access_token = format!("sbx-access-{}", self.rng.hex(64));
-        let id_token = format!("sbx-id-{}", self.rng.hex(64));
         let grant = Grant { username: username.to_owned(), expires_at: now + Duration::seconds(TOKEN_SECS) };
         self.access_tokens.insert(access_token.clone(), grant);
-        Tokens { id_token, access_token, expires_in_secs: TOKEN_SECS }
+        Ok(Tokens { id_token, access_token, expires_in_secs: TOKEN_SECS })
     }
 
     fn account_mut(&mut self, username: &str) -> Result<&mut Account, CloudError> {
@@ -389,6 +434,10 @@ impl Directory for Sandbox {
         Ok(())
     }
 
+    async fn password_policy(&self) -> Result<PasswordPolicy, CloudError> {
+        Ok(PasswordPolicy { require_symbols: false, ..PasswordPolicy::default() })
+    }
+
     async fn list_users(
         &self,
         email_prefix: Option<&str>,
@@ -451,8 +500,8 @@ impl Directory for Sandbox {
         self.with_pool(|pool, now| pool.complete_new_password(email, new_password, session, now))
     }
 
-    async fn sign_out(&self, access_token: &str) -> Result<(), CloudError> {
-        self.with_pool(|pool, now| pool.sign_out(access_token, now))
+    async fn sign_out_everywhere(&self, username: &str) -> Result<(), CloudError> {
+        self.with_pool(|pool, _| pool.sign_out_everywhere(username))
     }
 }
 
@@ -461,6 +510,7 @@ mod tests {
     use super::super::ManualClock;
     use super::*;
     use chrono::TimeZone;
+    use domain::IdentityVerifier;
     use std::sync::Arc;
 
     fn world() -> (Arc<ManualClock>, Arc<Sandbox>) {
@@ -648,23 +698,89 @@ mod tests {
         assert!(matches!(sandbox.list_users(None, 10, Some("garbage")).await, Err(CloudError::Invalid(_))));
     }
 
-    #[tokio::test]
-    async fn signing_out_revokes_the_users_tokens_and_deleting_removes_them() {
-        let (_, sandbox) = world();
-        sandbox.add_user("ada@example.org", "Lovelace1815", &[]).expect("added");
-        let tokens = match sandbox.sign_in("ada@example.org", "Lovelace1815").await {
+    async fn tokens_of(sandbox: &Sandbox, email: &str, password: &str) -> Tokens {
+        match sandbox.sign_in(email, password).await {
             Ok(SignIn::Authenticated(tokens)) => tokens,
             other => panic!("expected tokens, got {other:?}"),
-        };
-        assert_eq!(sandbox.sign_out(&tokens.access_token).await, Ok(()));
-        refused(sandbox.sign_out(&tokens.access_token).await);
-        refused(sandbox.sign_out("made-up").await);
+        }
+    }
 
+    fn live_access_tokens(sandbox: &Sandbox, username: &str) -> usize {
+        sandbox.with_pool(|pool, _| pool.access_tokens.values().filter(|g| g.username == username).count())
+    }
+
+    #[tokio::test]
+    async fn signing_out_everywhere_revokes_every_access_token_of_the_user_only() {
+        let (_, sandbox) = world();
+        sandbox.add_user("ada@example.org", "Lovelace1815", &[]).expect("added");
+        sandbox.add_user("bob@example.org", "Babbage1791", &[]).expect("added");
+        tokens_of(&sandbox, "ada@example.org", "Lovelace1815").await;
+        tokens_of(&sandbox, "ada@example.org", "Lovelace1815").await;
+        tokens_of(&sandbox, "bob@example.org", "Babbage1791").await;
+        assert_eq!(live_access_tokens(&sandbox, "ada@example.org"), 2);
+
+        assert_eq!(sandbox.sign_out_everywhere("Ada@Example.org").await, Ok(()));
+        assert_eq!(live_access_tokens(&sandbox, "ada@example.org"), 0);
+        assert_eq!(live_access_tokens(&sandbox, "bob@example.org"), 1);
+        assert_eq!(sandbox.sign_out_everywhere("ada@example.org").await, Ok(()), "signing out twice is harmless");
+        let unknown = sandbox.sign_out_everywhere("nobody@example.org").await;
+        assert!(matches!(unknown, Err(CloudError::NotFound(_))), "{unknown:?}");
+        assert!(matches!(sandbox.sign_in("ada@example.org", "Lovelace1815").await, Ok(SignIn::Authenticated(_))));
+    }
+
+    #[tokio::test]
+    async fn deleting_a_user_removes_them_and_their_tokens() {
+        let (_, sandbox) = world();
+        sandbox.add_user("ada@example.org", "Lovelace1815", &[]).expect("added");
+        tokens_of(&sandbox, "ada@example.org", "Lovelace1815").await;
         sandbox.delete("ada@example.org").await.expect("deleted");
+        assert_eq!(live_access_tokens(&sandbox, "ada@example.org"), 0);
         refused(sandbox.sign_in("ada@example.org", "Lovelace1815").await);
         assert!(sandbox.list_users(None, 10, None).await.expect("listed").users.is_empty());
         assert!(matches!(sandbox.delete("ada@example.org").await, Err(CloudError::NotFound(_))));
+        assert!(matches!(sandbox.sign_out_everywhere("ada@example.org").await, Err(CloudError::NotFound(_))));
         assert_eq!(Directory::probe(sandbox.as_ref()).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn id_tokens_are_jwts_the_sandbox_verifier_accepts_with_the_current_groups() {
+        let (clock, sandbox) = world();
+        sandbox.add_user("ada@example.org", "Lovelace1815", &["viewers", "admins"]).expect("added");
+        let verifier = sandbox.identity_verifier();
+        let first = tokens_of(&sandbox, "ada@example.org", "Lovelace1815").await;
+        let header = jsonwebtoken::decode_header(&first.id_token).expect("a JWT");
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+        assert!(sandbox.jwks_json().contains(header.kid.as_deref().expect("a kid")));
+
+        let ada = verifier.verify_id_token(&first.id_token).await.expect("verified");
+        assert_eq!((ada.username.as_str(), ada.email.as_str()), ("ada@example.org", "ada@example.org"));
+        assert_eq!(ada.groups, ["admins", "viewers"]);
+        assert!(!ada.subject.is_empty());
+
+        sandbox.remove_from_group("ada@example.org", "admins").await.expect("removed");
+        let second = tokens_of(&sandbox, "ada@example.org", "Lovelace1815").await;
+        let again = verifier.verify_id_token(&second.id_token).await.expect("verified");
+        assert_eq!(
+            (again.subject.as_str(), again.groups.as_slice()),
+            (ada.subject.as_str(), &["viewers".to_owned()][..])
+        );
+
+        // An invited user's first tokens, with no group: none named.
+        sandbox.invite(&invitation("bob@example.org", Some("Temp1234"))).await.expect("invited");
+        let session = session_of(&sandbox, "bob@example.org", "Temp1234").await;
+        let bob = sandbox.complete_new_password("bob@example.org", "Babbage1791", &session).await.expect("set");
+        let bob = verifier.verify_id_token(&bob.id_token).await.expect("verified");
+        assert!(bob.groups.is_empty() && bob.subject != ada.subject);
+
+        let (_, elsewhere) = world();
+        let foreign = elsewhere.identity_verifier().verify_id_token(&first.id_token).await;
+        assert!(matches!(foreign, Err(CloudError::NotAuthorized(_))), "another sandbox's key: {foreign:?}");
+        let access = verifier.verify_id_token(&first.access_token).await;
+        assert!(matches!(access, Err(CloudError::NotAuthorized(_))), "{access:?}");
+
+        clock.advance(Duration::seconds(TOKEN_SECS + 31));
+        let expired = verifier.verify_id_token(&first.id_token).await;
+        assert!(matches!(expired, Err(CloudError::NotAuthorized(_))), "{expired:?}");
     }
 
     #[test]

@@ -17,13 +17,18 @@
 //!   DEPROVISIONING 1–2 s; stopped tasks are listed for an hour;
 //! - scaling in stops the tasks that are not running yet first, then the newest running
 //!   ones (the longest Shiny sessions survive); a service runs at most 100 tasks;
-//! - sign-in tokens are opaque random strings, not JWTs, and no email is sent: read an
-//!   invited user's temporary password with [`Sandbox::temporary_password`].
+//! - ID tokens are ES256 JWTs shaped like Cognito's (issuer [`SANDBOX_ISSUER`], audience
+//!   [`SANDBOX_CLIENT_ID`]), signed with a key made at start-up from the system's randomness
+//!   (not the seed), so they are the one output that differs between runs; check them with
+//!   [`Sandbox::identity_verifier`]. Access tokens are opaque random strings;
+//! - no email is sent: read an invited user's temporary password with
+//!   [`Sandbox::temporary_password`].
 
 mod clock;
 mod directory;
 mod ecs;
 mod fleet;
+mod idtoken;
 mod lifecycle;
 mod metrics;
 mod rng;
@@ -31,12 +36,20 @@ mod rng;
 pub use clock::ManualClock;
 pub use ecs::CLUSTER;
 
+use crate::jwt::{JwksSource, JwtConfig, JwtVerifier};
 use chrono::{DateTime, Utc};
 use directory::Pool;
 use domain::{Clock, CloudError};
 use ecs::Ecs;
+use idtoken::IdTokenSigner;
 use rng::Rng;
 use std::sync::{Arc, Mutex};
+
+/// The `iss` of the sandbox pool's ID tokens (a Cognito-shaped URL under a reserved domain).
+pub const SANDBOX_ISSUER: &str = "https://cognito-idp.sandbox.shinyfleet.invalid/sandbox-pool";
+
+/// The `aud` of the sandbox pool's ID tokens: its one app client.
+pub const SANDBOX_CLIENT_ID: &str = "sandbox-console";
 
 /// The simulated account. Hold it as `Arc<Sandbox>` and hand it out as `Arc<dyn Fleet>`,
 /// `Arc<dyn Directory>` and `Arc<dyn Metrics>`.
@@ -45,6 +58,7 @@ pub struct Sandbox {
     seed: u64,
     ecs: Mutex<Ecs>,
     pool: Mutex<Pool>,
+    signer: Arc<IdTokenSigner>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -55,15 +69,35 @@ impl std::fmt::Debug for Sandbox {
 
 impl Sandbox {
     /// An empty account whose simulation starts at the clock's present. Each capability
-    /// draws from its own stream of the seed, so calls to one never shift another's ids.
+    /// draws from its own stream of the seed, so calls to one never shift another's ids. The
+    /// pool's token signing key is made here, from the system's randomness.
     pub fn new(clock: Arc<dyn Clock>, seed: u64) -> Arc<Self> {
         let now = clock.now();
+        let signer = Arc::new(IdTokenSigner::generate());
         Arc::new(Self {
             ecs: Mutex::new(Ecs::new(now, Rng::fork(seed, "ecs"))),
-            pool: Mutex::new(Pool::new(Rng::fork(seed, "directory"))),
+            pool: Mutex::new(Pool::new(Rng::fork(seed, "directory"), signer.clone())),
+            signer,
             clock,
             seed,
         })
+    }
+
+    /// The pool's public signing keys as a JWKS document (what Cognito serves at
+    /// `<issuer>/.well-known/jwks.json`).
+    pub fn jwks_json(&self) -> String {
+        self.signer.jwks_json().to_owned()
+    }
+
+    /// A verifier for this pool's ID tokens: its keys, [`SANDBOX_ISSUER`],
+    /// [`SANDBOX_CLIENT_ID`], and the sandbox's clock.
+    pub fn identity_verifier(&self) -> JwtVerifier {
+        let config = JwtConfig {
+            issuer: SANDBOX_ISSUER.to_owned(),
+            audience: SANDBOX_CLIENT_ID.to_owned(),
+            jwks: JwksSource::Static(self.jwks_json()),
+        };
+        JwtVerifier::new(config, self.clock.clone())
     }
 
     /// A confirmed user with a known password and groups (created when missing), for the
