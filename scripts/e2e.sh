@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 port="$(bash scripts/free-port.sh)"
 work="$(mktemp -d -t shinyfleet-e2e.XXXXXX)"
+# The demo users' password, known to the specs (by default the sandbox makes up a new one).
+export E2E_PASSWORD="Demo-pass-2026"
 SHINYFLEET_LISTEN="127.0.0.1:$port" DATABASE_URL="sqlite://$work/e2e.db" SHINYFLEET_CLOUD=sandbox \
+  SHINYFLEET_DEMO_PASSWORD="$E2E_PASSWORD" \
   SHINYFLEET_REFRESH_SECS=1 LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
   "$target/debug/shinyfleet" serve >"$work/server.log" 2>&1 &
 pid=$!

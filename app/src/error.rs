@@ -9,10 +9,22 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("Please sign in.")]
     Unauthorized,
+    /// A sign-in with a wrong email or password (one message for both).
+    #[error("Incorrect email or password.")]
+    BadCredentials,
+    /// Signed in, but in neither of the console's groups.
+    #[error("{email} may not use this console: the account is in neither the {admins} nor the {viewers} group. Ask an admin to add you to one.")]
+    NoAccess { email: String, admins: String, viewers: String },
+    /// Too many failed sign-ins for this account or from this address.
+    #[error("Too many failed sign-ins. Try again in {minutes} min.")]
+    TooManyAttempts { minutes: i64 },
     #[error("Your role does not allow this.")]
     Forbidden,
     #[error("Not found.")]
     NotFound,
+    /// The request conflicts with the current state (e.g. a change made by someone else).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("The cloud is not answering right now; try again in a moment.")]
@@ -28,14 +40,41 @@ impl AppError {
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Unauthorized => 401,
+            AppError::Unauthorized | AppError::BadCredentials => 401,
+            AppError::NoAccess { .. } => 403,
+            AppError::TooManyAttempts { .. } => 429,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
             AppError::Invalid { .. } => 422,
             AppError::Unavailable => 503,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
         }
+    }
+}
+
+impl AppError {
+    /// A machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::NoAccess { .. } => "no_access",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Invalid { .. } => "invalid",
+            AppError::Unavailable => "unavailable",
+            AppError::Internal => "internal",
+            AppError::Request(_) => "bad_request",
+        }
+    }
+
+    /// A field error.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid { field: field.to_owned(), message: message.into() }
     }
 }
 

@@ -1,6 +1,14 @@
-//! The HTML document, the top navigation and the routes.
+//! The HTML document, the top bar (navigation and the signed-in user), the routes, and the
+//! [`CurrentUser`] every page can ask for.
 
-use crate::pages::{fleet::FleetPage, not_found::NotFound, placeholder::Placeholder, settings::SettingsPage};
+use crate::api::auth::{whoami, SignOut};
+use crate::error::AppError;
+use crate::model::Viewer;
+use crate::pages::fleet::FleetPage;
+use crate::pages::{
+    audit::AuditPage, full_navigation, interactive, not_found::NotFound, people::PeoplePage, placeholder::Placeholder,
+    settings::SettingsPage, sign_in::SignInPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -26,10 +34,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: navigation around the routed page.
+/// Who is signed in (`None` on the sign-in page), loaded once per page load; provided as
+/// context so pages can show admins their controls and viewers none.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<Viewer>, AppError>>);
+
+impl CurrentUser {
+    /// The context [`App`] provides.
+    pub fn get() -> Self {
+        expect_context()
+    }
+
+    /// The signed-in user, once known; `None` when nobody is signed in or it could not be told.
+    pub async fn viewer(self) -> Option<Viewer> {
+        self.0.await.ok().flatten()
+    }
+
+    /// Whether the signed-in user is an admin (`false` when nobody is).
+    pub async fn is_admin(self) -> bool {
+        self.viewer().await.is_some_and(|v| v.is_admin())
+    }
+}
+
+/// The application: the top bar around the routed page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let user = CurrentUser(Resource::new(|| (), |_| whoami()));
+    provide_context(user);
     view! {
         <Stylesheet id="leptos" href="/pkg/shinyfleet.css" />
         <Title formatter=|page: String| if page.is_empty() { "ShinyFleet".to_owned() } else { format!("{page} · ShinyFleet") } />
@@ -39,25 +71,64 @@ pub fn App() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     "ShinyFleet"
                 </a>
-                <nav class="mainnav" aria-label="Main">
-                    <A href="/" exact=true>"Fleet"</A>
-                    <A href="/schedules">"Schedules"</A>
-                    <A href="/costs">"Costs"</A>
-                    <A href="/people">"People"</A>
-                    <A href="/audit">"Audit"</A>
-                    <A href="/settings">"Settings"</A>
-                </nav>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        user.viewer().await.map(|viewer| view! {
+                            <nav class="mainnav" aria-label="Main">
+                                <A href="/" exact=true>"Fleet"</A>
+                                <A href="/schedules">"Schedules"</A>
+                                <A href="/costs">"Costs"</A>
+                                <A href="/people">"People"</A>
+                                <A href="/audit">"Audit"</A>
+                                <A href="/settings">"Settings"</A>
+                            </nav>
+                            <UserMenu viewer />
+                        })
+                    })}
+                </Suspense>
             </header>
             <main class="content">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=FleetPage />
+                    <Route path=path!("/sign-in") view=SignInPage />
                     <Route path=path!("/schedules") view=|| view! { <Placeholder title="Schedules" what="Start and stop each app on office hours, with holidays and temporary overrides." /> } />
                     <Route path=path!("/costs") view=|| view! { <Placeholder title="Costs" what="What each app costs per day and month to date, its projection and what its schedule saves." /> } />
-                    <Route path=path!("/people") view=|| view! { <Placeholder title="People" what="Invite colleagues to the user pool, resend invitations, disable or remove users, manage groups." /> } />
-                    <Route path=path!("/audit") view=|| view! { <Placeholder title="Audit" what="Every change: who, what, when, before and after; searchable and exportable." /> } />
+                    <Route path=path!("/people") view=PeoplePage />
+                    <Route path=path!("/audit") view=AuditPage />
                     <Route path=path!("/settings") view=SettingsPage />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The signed-in user's email and role, and sign-out (a full page load to where the server
+/// says: the sign-in page, or the load balancer's sign-out).
+#[component]
+fn UserMenu(viewer: Viewer) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = sign_out.value().get() {
+            full_navigation(&next);
+        }
+    });
+    let pending = sign_out.pending();
+    let ready = interactive();
+    let failed = move || matches!(sign_out.value().get(), Some(Err(_)));
+    let (role, badge) =
+        if viewer.is_admin() { ("admin", "badge badge-role-admin") } else { ("viewer", "badge badge-role-viewer") };
+    view! {
+        <div class="usermenu">
+            <span class="user-email" title=viewer.email.clone() data-testid="user-email">{viewer.email.clone()}</span>
+            <span class=badge data-testid="user-role">{role}</span>
+            {viewer.sandbox.then(|| view! { <span class="badge badge-sandbox" title="Simulated AWS account">"sandbox"</span> })}
+            <ActionForm action=sign_out attr:class="inline-form">
+                <button type="submit" class="button button-topbar" disabled=move || !ready.get() || pending.get()>
+                    {move || if pending.get() { "Signing out…" } else { "Sign out" }}
+                </button>
+            </ActionForm>
+            {move || failed().then(|| view! { <span class="topbar-error" role="alert">"Sign-out failed; try again."</span> })}
+        </div>
+    }
+    .into_any()
 }

@@ -1,8 +1,12 @@
 import { expect, test } from "@playwright/test";
+import { ADMIN, signIn, signInRequest } from "./helpers";
 
 const DEMO_APPS = ["Sales dashboard", "Forecast explorer", "Clinical trial monitor", "Monthly ops report"];
 
-test("the server-rendered Fleet page already lists the demo apps", async ({ request }) => {
+test("the server-rendered Fleet page already lists the demo apps", async ({ request, baseURL }) => {
+  const anonymous = await request.get("/", { maxRedirects: 0 });
+  expect(anonymous.status()).toBe(303);
+  await signInRequest(request, baseURL!, ADMIN);
   const res = await request.get("/");
   expect(res.status()).toBe(200);
   const html = await res.text();
@@ -10,7 +14,7 @@ test("the server-rendered Fleet page already lists the demo apps", async ({ requ
 });
 
 test("the Fleet page is styled and shows each app's state", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page, ADMIN);
   await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
   // The stylesheet applies: the top bar is dark and the table is laid out.
   const topbar = page.locator("header.topbar");
@@ -22,7 +26,7 @@ test("the Fleet page is styled and shows each app's state", async ({ page }) => 
 });
 
 test("after hydration, the filter narrows the table without a reload", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page, ADMIN);
   const count = page.getByTestId("fleet-count");
   await expect(count).toHaveText("4 of 4 apps shown");
   // Typing only filters once the wasm bundle has hydrated the page; retry until it has.
@@ -39,7 +43,7 @@ test("after hydration, the filter narrows the table without a reload", async ({ 
 });
 
 test("the navigation reaches every section and unknown addresses get a 404 page", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page, ADMIN);
   for (const section of ["Schedules", "Costs", "People", "Audit", "Settings"]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: section }).click();
     await expect(page.getByRole("heading", { level: 1, name: section })).toBeVisible();

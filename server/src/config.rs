@@ -90,6 +90,56 @@ pub struct ServeConfig {
     /// Minutes of inactivity after which a session ends.
     #[arg(long, env = "SHINYFLEET_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(i64).range(1..=43_200))]
     pub session_idle_minutes: i64,
+
+    /// Hours after sign-in at which a session ends, however active.
+    #[arg(long, env = "SHINYFLEET_SESSION_MAX_HOURS", default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=720))]
+    pub session_max_hours: i64,
+
+    /// The pool group whose members are admins.
+    #[arg(long, env = "SHINYFLEET_ADMIN_GROUP", default_value = "shinyfleet-admins")]
+    pub admin_group: String,
+
+    /// The pool group whose members are viewers.
+    #[arg(long, env = "SHINYFLEET_VIEWER_GROUP", default_value = "shinyfleet-viewers")]
+    pub viewer_group: String,
+
+    /// The console's public URL (e.g. https://shiny.example.org): the only origin allowed to
+    /// send it changes. Default: the scheme and `Host` of each request.
+    #[arg(long, env = "SHINYFLEET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The console sits behind a proxy or load balancer: take the client's address from the
+    /// last `X-Forwarded-For` entry and the scheme from `X-Forwarded-Proto`.
+    #[arg(long, env = "SHINYFLEET_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy: bool,
+
+    /// The `iss` of the pool's ID tokens. Default: https://cognito-idp.REGION.amazonaws.com/POOL_ID.
+    #[arg(long, env = "SHINYFLEET_TOKEN_ISSUER")]
+    pub token_issuer: Option<String>,
+
+    /// Where the pool's signing keys are served. Default: ISSUER/.well-known/jwks.json.
+    #[arg(long, env = "SHINYFLEET_JWKS_URL")]
+    pub jwks_url: Option<String>,
+
+    /// Sign users in through an Application Load Balancer's Cognito authentication: the URL
+    /// of its public keys with `{kid}`, e.g. https://public-keys.auth.elb.eu-west-1.amazonaws.com/{kid}.
+    /// The `x-amzn-oidc-data` header is trusted only when its signature verifies with them.
+    #[arg(long, env = "SHINYFLEET_ALB_KEY_URL")]
+    pub alb_key_url: Option<String>,
+
+    /// The load balancer's ARN: with SHINYFLEET_ALB_KEY_URL, headers signed by another one are refused.
+    #[arg(long, env = "SHINYFLEET_ALB_ARN")]
+    pub alb_arn: Option<String>,
+
+    /// Where sign-out sends users behind the load balancer, e.g. the Cognito domain's
+    /// `/logout?client_id=…&logout_uri=…` (default: the console's home, which signs in again).
+    #[arg(long, env = "SHINYFLEET_ALB_SIGN_OUT_URL")]
+    pub alb_sign_out_url: Option<String>,
+
+    /// Password of the sandbox's demo users (sandbox only). Default: a new random one at every
+    /// start, printed with the demo users.
+    #[arg(long, env = "SHINYFLEET_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
 }
 
 /// Settings that only make sense together, checked after parsing.
@@ -133,8 +183,75 @@ impl ServeConfig {
             required("SHINYFLEET_SUBNETS", self.subnets.iter().any(|s| !s.is_empty()))?;
             required("SHINYFLEET_SECURITY_GROUPS", self.security_groups.iter().any(|s| !s.is_empty()))?;
         }
+        for (setting, group) in
+            [("SHINYFLEET_ADMIN_GROUP", &self.admin_group), ("SHINYFLEET_VIEWER_GROUP", &self.viewer_group)]
+        {
+            if group.is_empty() || group.chars().count() > 128 || group.chars().any(char::is_whitespace) {
+                return Err(ConfigError {
+                    setting,
+                    problem: "must be a group name: 1 to 128 characters without spaces".into(),
+                });
+            }
+        }
+        if self.admin_group == self.viewer_group {
+            return Err(ConfigError {
+                setting: "SHINYFLEET_VIEWER_GROUP",
+                problem: "must differ from SHINYFLEET_ADMIN_GROUP".into(),
+            });
+        }
+        if let Some(url) = &self.public_url {
+            public_origin(url).map_err(|problem| ConfigError { setting: "SHINYFLEET_PUBLIC_URL", problem })?;
+        }
+        for (setting, url) in [
+            ("SHINYFLEET_TOKEN_ISSUER", &self.token_issuer),
+            ("SHINYFLEET_JWKS_URL", &self.jwks_url),
+            ("SHINYFLEET_ALB_KEY_URL", &self.alb_key_url),
+            ("SHINYFLEET_ALB_SIGN_OUT_URL", &self.alb_sign_out_url),
+        ] {
+            if let Some(url) = url {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(ConfigError { setting, problem: "must be an http(s) URL".into() });
+                }
+            }
+        }
+        if self.alb_key_url.as_deref().is_some_and(|u| !u.contains("{kid}")) {
+            return Err(ConfigError {
+                setting: "SHINYFLEET_ALB_KEY_URL",
+                problem: "must contain {kid}, where the key id goes".into(),
+            });
+        }
+        if self.alb_arn.is_some() && self.alb_key_url.is_none() {
+            return Err(ConfigError { setting: "SHINYFLEET_ALB_ARN", problem: "needs SHINYFLEET_ALB_KEY_URL".into() });
+        }
+        if let Some(pw) = &self.demo_password {
+            if pw.chars().count() < 8 {
+                return Err(ConfigError {
+                    setting: "SHINYFLEET_DEMO_PASSWORD",
+                    problem: "needs at least 8 characters".into(),
+                });
+            }
+        }
         crate::db::parse_url(&self.database_url).map(|_| ())
     }
+
+    /// The groups that grant the console's roles.
+    pub fn role_groups(&self) -> domain::RoleGroups {
+        domain::RoleGroups { admins: self.admin_group.clone(), viewers: self.viewer_group.clone() }
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of a public URL, lower-cased, without a trailing slash.
+pub fn public_origin(url: &str) -> Result<String, String> {
+    let (scheme, rest) = url.split_once("://").ok_or("must be a URL such as https://shiny.example.org")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err("must start with https:// or http://".into());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+    if authority.is_empty() || authority.contains('@') || authority.chars().any(|c| c.is_whitespace()) {
+        return Err("must name a host, e.g. https://shiny.example.org".into());
+    }
+    Ok(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -175,6 +292,20 @@ mod tests {
         ])
         .unwrap();
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn sign_in_settings_are_checked_by_name() {
+        let setting = |args: &[&str]| parse(args).unwrap().validate().err().map(|e| e.setting);
+        assert_eq!(setting(&["--viewer-group", "shinyfleet-admins"]), Some("SHINYFLEET_VIEWER_GROUP"));
+        assert_eq!(setting(&["--admin-group", "data team"]), Some("SHINYFLEET_ADMIN_GROUP"));
+        assert_eq!(setting(&["--public-url", "shiny.example.org"]), Some("SHINYFLEET_PUBLIC_URL"));
+        assert_eq!(setting(&["--alb-key-url", "https://keys.example/"]), Some("SHINYFLEET_ALB_KEY_URL"));
+        assert_eq!(setting(&["--alb-arn", "arn:aws:elasticloadbalancing:x"]), Some("SHINYFLEET_ALB_ARN"));
+        assert_eq!(setting(&["--jwks-url", "file:///etc/keys"]), Some("SHINYFLEET_JWKS_URL"));
+        assert_eq!(setting(&["--demo-password", "short"]), Some("SHINYFLEET_DEMO_PASSWORD"));
+        assert_eq!(setting(&["--public-url", "https://Shiny.Example.org:8443/console/"]), None);
+        assert_eq!(public_origin("https://Shiny.Example.org:8443/console/").unwrap(), "https://shiny.example.org:8443");
     }
 
     #[test]

@@ -2,21 +2,26 @@
 //! workers and the choice of cloud. `main.rs` only parses the command line and calls
 //! [`run`]; tests build the same router with [`router`] on a port of their own.
 
+pub mod api;
+pub mod cli;
 pub mod config;
 pub mod db;
+pub mod gate;
 pub mod health;
 pub mod refresher;
 pub mod seed;
 pub mod telemetry;
 
 use app::model::ConsoleInfo;
-use app::ssr::{AppState, Cloud};
+use app::ssr::auth::Auth;
+use app::ssr::{AppState, Cloud, SandboxHints};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
+use cloud::jwt::{AlbVerifier, JwksSource, JwtConfig, JwtVerifier};
 use cloud::sandbox::Sandbox;
 use config::{CloudBackend, ServeConfig};
 use domain::{Clock, SystemClock};
@@ -62,10 +67,22 @@ pub async fn choose_cloud(config: &ServeConfig, clock: Arc<dyn Clock>) -> Chosen
             let region = sdk.region().map(|r| r.to_string());
             let (pool_id, client_id) =
                 (config.user_pool_id.clone().unwrap_or_default(), config.client_id.clone().unwrap_or_default());
+            let issuer = config.token_issuer.clone().unwrap_or_else(|| {
+                format!("https://cognito-idp.{}.amazonaws.com/{pool_id}", region.as_deref().unwrap_or("us-east-1"))
+            });
+            let jwks_url = config
+                .jwks_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
+            let verifier = JwtVerifier::new(
+                JwtConfig { issuer, audience: client_id.clone(), jwks: JwksSource::Url(jwks_url) },
+                clock.clone(),
+            );
             let cloud = Cloud {
                 fleet: Arc::new(cloud::aws::EcsFleet::new(&sdk, config.cluster.clone())),
                 directory: Arc::new(cloud::aws::CognitoDirectory::new(&sdk, pool_id, client_id)),
                 metrics: Arc::new(cloud::aws::CloudWatchMetrics::new(&sdk, config.cluster.clone())),
+                identity: Arc::new(verifier),
             };
             ChosenCloud { cloud, region, sandbox: None }
         }
@@ -74,7 +91,21 @@ pub async fn choose_cloud(config: &ServeConfig, clock: Arc<dyn Clock>) -> Chosen
 
 /// All three ports served by one sandbox.
 pub fn sandbox_cloud(sandbox: &Arc<Sandbox>) -> Cloud {
-    Cloud { fleet: sandbox.clone(), directory: sandbox.clone(), metrics: sandbox.clone() }
+    Cloud {
+        fleet: sandbox.clone(),
+        directory: sandbox.clone(),
+        metrics: sandbox.clone(),
+        identity: Arc::new(sandbox.identity_verifier()),
+    }
+}
+
+/// The sandbox's demo conveniences for the pages (it sends no email).
+struct SandboxPasswords(Arc<Sandbox>);
+
+impl SandboxHints for SandboxPasswords {
+    fn temporary_password(&self, email: &str) -> Option<String> {
+        self.0.temporary_password(email)
+    }
 }
 
 /// The Leptos options for the compiled site under `site_root`.
@@ -101,6 +132,29 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
             region: chosen.region.clone(),
             refresh_secs: config.refresh_secs,
         },
+        auth: Auth {
+            load_balancer_sign_out: config.alb_sign_out_url.clone(),
+            ..Auth::new(
+                config.role_groups(),
+                chrono::Duration::hours(config.session_max_hours),
+                config.alb_key_url.is_some(),
+                chosen.sandbox.is_some(),
+            )
+        },
+        sandbox_hints: chosen.sandbox.clone().map(|s| Arc::new(SandboxPasswords(s)) as Arc<dyn SandboxHints>),
+    }
+}
+
+/// The gatekeeper's settings.
+pub fn gate(config: &ServeConfig, clock: Arc<dyn Clock>) -> gate::Gate {
+    gate::Gate {
+        public_origin: config.public_url.as_deref().and_then(|u| config::public_origin(u).ok()),
+        trust_proxy: config.trust_proxy,
+        https: config.secure_cookies,
+        load_balancer: config
+            .alb_key_url
+            .clone()
+            .map(|url| gate::LoadBalancerSignIn::new(AlbVerifier::new(url, config.alb_arn.clone(), clock))),
     }
 }
 
@@ -128,8 +182,10 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
 
     let routes = route_list();
     let options = state.leptos_options.clone();
+    let gate_state = gate::GateState { app: state.clone(), gate: Arc::new(gate(config, state.clock.clone())) };
     let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(api::router())
         .route("/sfn/{*fn_name}", post(server_fn_handler).get(server_fn_handler))
         .leptos_routes_with_context(
             &state,
@@ -141,6 +197,7 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(gate_state, gate::gatekeeper))
         .layer(sessions)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
@@ -166,10 +223,16 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let pool = db::connect(&config.database_url).await?;
     let chosen = choose_cloud(&config, clock.clone()).await;
+    let mut sandbox_users = vec![];
     if let Some(sandbox) = &chosen.sandbox {
         seed::prepare_sandbox(&pool, sandbox, config.demo, clock.now())
             .await
             .map_err(|e| StartupError::Seed(e.to_string()))?;
+        sandbox_users = seed::prepare_sandbox_users(&pool, sandbox, &config)
+            .await
+            .map_err(|e| StartupError::Seed(e.to_string()))?;
+    } else {
+        ensure_role_groups(&chosen.cloud, &config).await;
     }
     let state = app_state(&config, pool.clone(), &chosen, clock);
     let router = router(state.clone(), &config).await?;
@@ -179,6 +242,7 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let refresher = tokio::spawn(refresher::run(state, std::time::Duration::from_secs(config.refresh_secs), stop_rx));
     tracing::info!(listen = %config.listen, cloud = config.cloud.as_str(), "ShinyFleet is serving on http://{}", config.listen);
+    seed::print_sandbox_users(&sandbox_users, listener.local_addr().unwrap_or(config.listen));
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
@@ -187,6 +251,16 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     pool.close().await;
     tracing::info!("stopped");
     served.map_err(|source| StartupError::Listen { addr: config.listen, source })
+}
+
+/// Creates the role groups when missing, so the first admin can be added to one. A pool the
+/// console may not change is reported, not fatal: the groups may have been made by hand.
+async fn ensure_role_groups(cloud: &Cloud, config: &ServeConfig) {
+    for group in [&config.admin_group, &config.viewer_group] {
+        if let Err(e) = cloud.directory.ensure_group(group).await {
+            tracing::warn!(%group, error = %e, "cannot make sure the role group exists");
+        }
+    }
 }
 
 async fn shutdown_signal() {

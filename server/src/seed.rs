@@ -27,6 +27,8 @@ pub enum SeedError {
     Invalid(#[from] domain::ValidationError),
     #[error("sandbox: {0}")]
     Cloud(#[from] domain::CloudError),
+    #[error("{0}")]
+    Random(String),
 }
 
 /// The demo apps, validated like any other app.
@@ -94,4 +96,85 @@ pub async fn prepare_sandbox(
             .await?;
     }
     Ok(())
+}
+
+/// A user of the sandbox's directory, printed at start so the demo can be signed into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxUser {
+    pub role: &'static str,
+    pub email: String,
+    pub password: String,
+    /// The password is temporary: the first sign-in asks for a new one.
+    pub temporary: bool,
+}
+
+/// The demo admin and viewer.
+pub const DEMO_ADMIN: &str = "admin@example.org";
+pub const DEMO_VIEWER: &str = "viewer@example.org";
+
+/// Creates the role groups in the sandbox's directory, the demo users (with `--demo`) and
+/// the admins added with `shinyfleet admin invite`, and returns who can sign in.
+pub async fn prepare_sandbox_users(
+    pool: &SqlitePool,
+    sandbox: &Sandbox,
+    config: &crate::config::ServeConfig,
+) -> Result<Vec<SandboxUser>, SeedError> {
+    use domain::directory::{Directory, Invitation};
+    for group in [&config.admin_group, &config.viewer_group] {
+        sandbox.ensure_group(group).await?;
+    }
+    let mut users = vec![];
+    if config.demo {
+        let password = match &config.demo_password {
+            Some(p) => p.clone(),
+            None => random_password()?,
+        };
+        for (role, email, group) in
+            [("admin", DEMO_ADMIN, &config.admin_group), ("viewer", DEMO_VIEWER, &config.viewer_group)]
+        {
+            sandbox.add_user(email, &password, &[group.as_str()])?;
+            users.push(SandboxUser { role, email: email.to_owned(), password: password.clone(), temporary: false });
+        }
+    }
+    let admins = sqlx::query_scalar!("SELECT email FROM sandbox_admins ORDER BY email").fetch_all(pool).await?;
+    for email in admins {
+        let user = match sandbox.invite(&Invitation { email: email.clone(), temporary_password: None }).await {
+            Ok(user) => user,
+            // A demo user of the same address: they are an admin already.
+            Err(domain::CloudError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        sandbox.add_to_group(&user.username, &config.admin_group).await?;
+        if let Some(password) = sandbox.temporary_password(&email) {
+            users.push(SandboxUser { role: "admin", email, password, temporary: true });
+        }
+    }
+    Ok(users)
+}
+
+/// Prints the sandbox's users on standard output (never in the logs): the sandbox is a demo,
+/// and its passwords are worth nothing outside this process.
+pub fn print_sandbox_users(users: &[SandboxUser], listen: std::net::SocketAddr) {
+    if users.is_empty() {
+        return;
+    }
+    let mut text = format!("\nSandbox sign-in at http://{listen}/sign-in\n");
+    for u in users {
+        let note = if u.temporary { "  (temporary: choose a new one at first sign-in)" } else { "" };
+        text.push_str(&format!("  {:<7} {:<28} password: {}{note}\n", u.role, u.email, u.password));
+    }
+    println!("{text}");
+}
+
+/// A 16-character password that satisfies the directory's rules.
+fn random_password() -> Result<String, SeedError> {
+    use ring::rand::SecureRandom;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 13];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| SeedError::Random("the system random generator failed".into()))?;
+    let body: String = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    // One of each class the rules ask for, whatever the random part holds.
+    Ok(format!("Sf{body}7"))
 }

@@ -89,3 +89,64 @@ fn the_console_starts_answers_healthz_and_stops_on_sigterm() {
     let code = child.wait().unwrap();
     assert!(code.success(), "{code:?}");
 }
+
+#[test]
+fn token_create_prints_the_token_once_and_stores_only_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/console.db", dir.path().display());
+    let out = shinyfleet(&[("DATABASE_URL", &db)], &["token", "create", "--name", "ci-deploy", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("sft_") && token.len() > 40, "{token}");
+    let file = std::fs::read(dir.path().join("console.db")).unwrap();
+    assert!(!file.windows(token.len()).any(|w| w == token.as_bytes()), "the token itself was stored");
+    fails_with_one_line(
+        &[("DATABASE_URL", &db)],
+        &["token", "create", "--name", "ci-deploy", "--role", "viewer"],
+        "--name",
+    );
+    fails_with_one_line(&[("DATABASE_URL", &db)], &["token", "create", "--name", "x", "--role", "owner"], "--role");
+}
+
+#[tokio::test]
+async fn admin_invite_on_the_sandbox_makes_an_admin_whose_password_the_console_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/console.db", dir.path().display());
+    let out = shinyfleet(&[("DATABASE_URL", &db)], &["admin", "invite", "Boss@Example.org"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("boss@example.org"));
+    fails_with_one_line(&[("DATABASE_URL", &db)], &["admin", "invite", "not-an-email"], "EMAIL");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child =
+        shinyfleet(&[("DATABASE_URL", &db), ("SHINYFLEET_LISTEN", &listen), ("SHINYFLEET_DEMO", "false")], &[])
+            .spawn()
+            .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let password = loop {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0, "the console printed no password");
+        if line.contains("boss@example.org") {
+            assert!(line.contains("temporary"), "{line}");
+            break line.split("password: ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let base = format!("http://{listen}");
+    let client = reqwest::Client::new();
+    let answer: serde_json::Value = client
+        .post(format!("{base}/sfn/sign_in"))
+        .header("origin", &base)
+        .form(&[("email", "boss@example.org"), ("password", password.as_str()), ("next", "/")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["NewPasswordRequired"]["email"], "boss@example.org", "{answer}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,13 +1,64 @@
-//! Server functions: thin. Each takes the state from context, calls one function of
-//! [`crate::ssr`], and maps its error.
+//! Server functions: thin. Each takes the state from context, checks the caller's role,
+//! calls one function of [`crate::ssr`], and maps its error.
+//!
+//! [`ACCESS`] lists every server function with the access it needs. The server refuses a
+//! call before the function runs when the caller's role is too weak, and refuses any server
+//! function missing from the list, so a new one cannot be forgotten; each function also
+//! checks the role itself (pages call them directly while rendering on the server).
+
+pub mod audit;
+pub mod auth;
+pub mod people;
+pub mod tokens;
 
 use crate::error::AppError;
 use crate::model::{ConsoleInfo, FleetView};
+use domain::Role;
 use leptos::prelude::*;
+
+/// Where server functions are served; `/api/v1` stays free for the public HTTP API.
+pub const SERVER_FN_PREFIX: &str = "/sfn";
+
+/// Who may call a server function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in itself).
+    Public,
+    /// Signed in with at least this role.
+    Role(Role),
+}
+
+/// Every server function by endpoint, with the access it needs.
+pub const ACCESS: &[(&str, Access)] = &[
+    ("whoami", Access::Public),
+    ("sign_in", Access::Public),
+    ("set_new_password", Access::Public),
+    ("sign_out", Access::Public),
+    ("fleet", Access::Role(Role::Viewer)),
+    ("console_info", Access::Role(Role::Viewer)),
+    ("people", Access::Role(Role::Viewer)),
+    ("invite_person", Access::Role(Role::Admin)),
+    ("resend_invitation", Access::Role(Role::Admin)),
+    ("set_person_enabled", Access::Role(Role::Admin)),
+    ("delete_person", Access::Role(Role::Admin)),
+    ("set_person_group", Access::Role(Role::Admin)),
+    ("audit", Access::Role(Role::Viewer)),
+    ("tokens", Access::Role(Role::Admin)),
+    ("create_token", Access::Role(Role::Admin)),
+    ("revoke_token", Access::Role(Role::Admin)),
+];
+
+/// The access a server function path (e.g. `/sfn/fleet`) needs; `None` for a path that is
+/// not in [`ACCESS`].
+pub fn access_of(path: &str) -> Option<Access> {
+    let endpoint = path.strip_prefix(SERVER_FN_PREFIX)?.strip_prefix('/')?;
+    ACCESS.iter().find(|(name, _)| *name == endpoint).map(|(_, access)| *access)
+}
 
 /// Every registered app with its cached live status.
 #[server(prefix = "/sfn", endpoint = "fleet")]
 pub async fn load_fleet() -> Result<FleetView, AppError> {
+    crate::ssr::auth::require(Role::Viewer)?;
     let state = crate::ssr::state()?;
     crate::ssr::apps::fleet_view(&state.pool, state.clock.now()).await.map_err(crate::ssr::internal)
 }
@@ -15,6 +66,7 @@ pub async fn load_fleet() -> Result<FleetView, AppError> {
 /// What this console is connected to.
 #[server(prefix = "/sfn", endpoint = "console_info")]
 pub async fn load_console_info() -> Result<ConsoleInfo, AppError> {
+    crate::ssr::auth::require(Role::Viewer)?;
     let state = crate::ssr::state()?;
     Ok(state.info.clone())
 }

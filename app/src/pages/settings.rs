@@ -1,13 +1,16 @@
-//! Settings: what this console is connected to.
+//! Settings: what this console is connected to, and (for admins) the API tokens.
 
 use crate::api::load_console_info;
+use crate::pages::tokens::TokensCard;
 use crate::pages::ErrorNotice;
+use crate::shell::CurrentUser;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let info = Resource::new(|| (), |_| load_console_info());
+    let user = CurrentUser::get();
     view! {
         <Title text="Settings" />
         <section class="page">
@@ -27,6 +30,9 @@ pub fn SettingsPage() -> impl IntoView {
                         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     }
                 })}
+            </Suspense>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { user.is_admin().await.then(|| view! { <TokensCard /> }) })}
             </Suspense>
         </section>
     }

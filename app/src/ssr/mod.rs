@@ -3,6 +3,10 @@
 //! reaches the browser bundle.
 
 pub mod apps;
+pub mod audit;
+pub mod auth;
+pub mod people;
+pub mod tokens;
 
 use crate::error::AppError;
 use crate::model::ConsoleInfo;
@@ -11,6 +15,7 @@ use domain::directory::Directory;
 use domain::fleet::Fleet;
 use domain::metrics::Metrics;
 use domain::Clock;
+use domain::IdentityVerifier;
 use leptos::prelude::*;
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -21,6 +26,8 @@ pub struct Cloud {
     pub fleet: Arc<dyn Fleet>,
     pub directory: Arc<dyn Directory>,
     pub metrics: Arc<dyn Metrics>,
+    /// Checks the ID tokens the directory issues.
+    pub identity: Arc<dyn IdentityVerifier>,
 }
 
 /// Everything a request handler, server function or worker needs; cheap to clone.
@@ -31,6 +38,15 @@ pub struct AppState {
     pub cloud: Cloud,
     pub clock: Arc<dyn Clock>,
     pub info: ConsoleInfo,
+    pub auth: auth::Auth,
+    /// What only the sandbox can tell (it sends no email); `None` on AWS.
+    pub sandbox_hints: Option<Arc<dyn SandboxHints>>,
+}
+
+/// Demo conveniences only the sandbox offers.
+pub trait SandboxHints: Send + Sync + 'static {
+    /// The temporary password the sandbox gave an invited user.
+    fn temporary_password(&self, email: &str) -> Option<String>;
 }
 
 /// The state provided to server functions and pages.

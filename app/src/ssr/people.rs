@@ -1,0 +1,282 @@
+//! The People page and `/api/v1/users`: the pool's users with their groups, invitations and
+//! user changes. Every change is made in the directory first and recorded in the audit log
+//! as soon as the directory accepted it; changes that take access away also end the user's
+//! sessions (in the same transaction as the audit row).
+
+use crate::error::AppError;
+use crate::model::{Invited, PeoplePage, Person};
+use crate::ssr::audit::{self, Entry};
+use crate::ssr::auth::{cloud_failure, respond, revoke_sessions, Caller};
+use crate::ssr::AppState;
+use domain::directory::{Invitation, User};
+use domain::{CloudError, EmailAddress};
+use serde_json::json;
+
+/// Users per page.
+pub const PAGE_SIZE: u32 = 25;
+
+/// Checks a user name taken from a URL or a form before it reaches the directory.
+pub fn parse_username(raw: &str) -> Result<String, AppError> {
+    let ok = !raw.is_empty() && raw.chars().count() <= 128 && !raw.chars().any(|c| c.is_control() || c == '/');
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(AppError::invalid("username", "Not a user name of this pool."))
+    }
+}
+
+/// The search box: the start of an email address.
+fn parse_query(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    let q = raw.map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+    match q {
+        Some(q) if q.chars().count() > 128 || q.chars().any(char::is_control) => {
+            Err(AppError::invalid("q", "Search for the start of an email address (at most 128 characters)."))
+        }
+        other => Ok(other),
+    }
+}
+
+/// One page of users (searched by the start of their email) with their groups.
+pub async fn list(state: &AppState, query: Option<&str>, next: Option<&str>) -> Result<PeoplePage, AppError> {
+    let query = parse_query(query)?;
+    let next = next.filter(|n| !n.is_empty());
+    if next.is_some_and(|n| n.len() > 4096) {
+        return Err(AppError::invalid("next", "Not a page of this list."));
+    }
+    let directory = &state.cloud.directory;
+    let page = match directory.list_users(query.as_deref(), PAGE_SIZE, next).await {
+        Ok(page) => page,
+        Err(CloudError::Invalid(_)) if next.is_some() => {
+            return Err(AppError::invalid("next", "Not a page of this list."))
+        }
+        Err(e) => return Err(cloud_failure(e)),
+    };
+    let groups = directory.list_groups().await.map_err(cloud_failure)?;
+    let mut people = Vec::with_capacity(page.users.len());
+    // One call per user shown (at most a page): Cognito has no batch call for memberships.
+    let memberships = futures::future::join_all(page.users.iter().map(|u| directory.groups_of(&u.username))).await;
+    for (user, groups) in page.users.into_iter().zip(memberships) {
+        let groups = match groups {
+            Ok(g) => g,
+            // Deleted between the two calls: leave them out.
+            Err(CloudError::NotFound(_)) => continue,
+            Err(e) => return Err(cloud_failure(e)),
+        };
+        people.push(person(user, groups));
+    }
+    Ok(PeoplePage { people, next: page.next, groups, role_groups: state.auth.role_groups.clone() })
+}
+
+fn person(user: User, groups: Vec<String>) -> Person {
+    Person { username: user.username, email: user.email, status: user.status, groups, created_at: user.created_at }
+}
+
+/// Invites `email` into `group` (optional; must be a group of the pool). Nothing changes when
+/// the email is malformed or taken or the group unknown.
+pub async fn invite(state: &AppState, caller: &Caller, email: &str, group: Option<&str>) -> Result<Invited, AppError> {
+    let email = EmailAddress::parse(email)?;
+    let group = group.map(str::trim).filter(|g| !g.is_empty());
+    let directory = &state.cloud.directory;
+    if let Some(group) = group {
+        let groups = directory.list_groups().await.map_err(cloud_failure)?;
+        if !groups.iter().any(|g| g == group) {
+            return Err(respond(AppError::invalid("group", format!("There is no group named {group}."))));
+        }
+    }
+    let invitation = Invitation { email: email.to_string(), temporary_password: None };
+    let user = match directory.invite(&invitation).await {
+        Ok(user) => user,
+        Err(CloudError::Conflict(_)) => {
+            return Err(respond(AppError::invalid("email", "A user with this email already exists.")));
+        }
+        Err(CloudError::Invalid(message)) => return Err(respond(AppError::invalid("email", message))),
+        Err(e) => return Err(cloud_failure(e)),
+    };
+    let mut groups = vec![];
+    if let Some(group) = group {
+        if let Err(e) = directory.add_to_group(&user.username, group).await {
+            // The invitation went out; say what is missing rather than pretend nothing happened.
+            record(state, caller, "user.invite", email.as_str(), None, Some(json!({ "email": email, "groups": [] })))
+                .await?;
+            tracing::warn!(error = %e, "an invited user could not be added to their group");
+            return Err(respond(AppError::Conflict(format!(
+                "{email} was invited, but could not be added to {group}; add the group from the list."
+            ))));
+        }
+        groups.push(group.to_owned());
+    }
+    record(state, caller, "user.invite", email.as_str(), None, Some(json!({ "email": email, "groups": groups })))
+        .await?;
+    let sandbox_temporary_password = state.sandbox_hints.as_ref().and_then(|h| h.temporary_password(email.as_str()));
+    Ok(Invited { person: person(user, groups), sandbox_temporary_password })
+}
+
+/// Sends the invitation again to a user who has not signed in yet.
+pub async fn resend(state: &AppState, caller: &Caller, username: &str) -> Result<(), AppError> {
+    let username = parse_username(username)?;
+    match state.cloud.directory.resend_invitation(&username).await {
+        Ok(()) => record(state, caller, "user.resend_invitation", &username, None, None).await,
+        Err(e) => Err(user_error(e)),
+    }
+}
+
+/// Disables or enables a user. Disabling ends their sessions. An admin cannot disable
+/// themselves (they would lock themselves out).
+pub async fn set_enabled(state: &AppState, caller: &Caller, username: &str, enabled: bool) -> Result<(), AppError> {
+    let username = parse_username(username)?;
+    if !enabled {
+        not_self(caller, &username, "You cannot disable your own account.")?;
+    }
+    let directory = &state.cloud.directory;
+    let done = if enabled { directory.enable(&username).await } else { directory.disable(&username).await };
+    done.map_err(user_error)?;
+    let action = if enabled { "user.enable" } else { "user.disable" };
+    let (before, after) = (json!({ "enabled": !enabled }), json!({ "enabled": enabled }));
+    record_and_revoke(state, caller, action, &username, before, after, !enabled).await
+}
+
+/// Deletes a user for good; `confirm` must repeat their user name or email.
+pub async fn delete(state: &AppState, caller: &Caller, username: &str, confirm: &str) -> Result<(), AppError> {
+    let username = parse_username(username)?;
+    not_self(caller, &username, "You cannot delete your own account.")?;
+    let confirm = confirm.trim().to_lowercase();
+    if confirm.is_empty() {
+        return Err(respond(AppError::invalid("confirm", "Type the user's email to confirm.")));
+    }
+    let directory = &state.cloud.directory;
+    if confirm != username.to_lowercase() {
+        // The email is what the page shows: accept it, after checking it names this user.
+        let users = directory.list_users(Some(&confirm), 60, None).await.map_err(cloud_failure)?;
+        if !users.users.iter().any(|u| u.username == username && u.email == confirm) {
+            return Err(respond(AppError::invalid("confirm", "That is not this user's email.")));
+        }
+    }
+    directory.delete(&username).await.map_err(user_error)?;
+    record_and_revoke(
+        state,
+        caller,
+        "user.delete",
+        &username,
+        json!({ "exists": true }),
+        json!({ "exists": false }),
+        true,
+    )
+    .await
+}
+
+/// Adds a user to a group or removes them from it. Group changes end the user's sessions, so
+/// their new role applies from their next request. An admin cannot remove themselves from
+/// the admins' group.
+pub async fn set_group(
+    state: &AppState,
+    caller: &Caller,
+    username: &str,
+    group: &str,
+    member: bool,
+) -> Result<(), AppError> {
+    let username = parse_username(username)?;
+    let group = group.trim();
+    if !member && group == state.auth.role_groups.admins {
+        not_self(caller, &username, "You cannot remove yourself from the admins' group.")?;
+    }
+    let directory = &state.cloud.directory;
+    let groups = directory.list_groups().await.map_err(cloud_failure)?;
+    if !groups.iter().any(|g| g == group) {
+        return Err(respond(AppError::invalid("group", format!("There is no group named {group}."))));
+    }
+    let before = directory.groups_of(&username).await.map_err(user_error)?;
+    let done = if member {
+        directory.add_to_group(&username, group).await
+    } else {
+        directory.remove_from_group(&username, group).await
+    };
+    done.map_err(user_error)?;
+    let mut after: Vec<String> = before.iter().filter(|g| *g != group).cloned().collect();
+    if member {
+        after.push(group.to_owned());
+        after.sort();
+    }
+    let action = if member { "user.add_group" } else { "user.remove_group" };
+    let changed = before != after;
+    record_and_revoke(
+        state,
+        caller,
+        action,
+        &username,
+        json!({ "groups": before }),
+        json!({ "groups": after }),
+        changed,
+    )
+    .await
+}
+
+fn not_self(caller: &Caller, username: &str, message: &str) -> Result<(), AppError> {
+    if caller.principal.username.as_deref() == Some(username) {
+        return Err(respond(AppError::Conflict(message.to_owned())));
+    }
+    Ok(())
+}
+
+/// A directory error about one user, for the person asking.
+fn user_error(e: CloudError) -> AppError {
+    match e {
+        CloudError::NotFound(_) => respond(AppError::NotFound),
+        CloudError::Invalid(message) => respond(AppError::Conflict(message)),
+        e => cloud_failure(e),
+    }
+}
+
+async fn record(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), AppError> {
+    let actor = caller.actor();
+    let entry = Entry { actor: &actor, source: caller.source(), action, target, before, after };
+    audit::record_alone(&state.pool, &entry, state.clock.now()).await.map_err(crate::ssr::internal)
+}
+
+async fn record_and_revoke(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    username: &str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+    revoke: bool,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let actor = caller.actor();
+    let entry = Entry::new(&actor, caller.source(), action, username).before(before).after(after);
+    let mut tx = state.pool.begin().await.map_err(crate::ssr::internal)?;
+    audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
+    if revoke {
+        revoke_sessions(&mut tx, username, now).await.map_err(crate::ssr::internal)?;
+    }
+    tx.commit().await.map_err(crate::ssr::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_from_urls_are_checked() {
+        assert!(parse_username("ada@example.org").is_ok());
+        assert!(parse_username("6f1c-42").is_ok());
+        for bad in ["", "a/b", "a\u{0}b", &"x".repeat(129)] {
+            assert_eq!(parse_username(bad).unwrap_err().code(), "invalid");
+        }
+    }
+
+    #[test]
+    fn searches_are_trimmed_lower_cased_and_bounded() {
+        assert_eq!(parse_query(Some("  Ada ")).unwrap(), Some("ada".to_owned()));
+        assert_eq!(parse_query(Some("   ")).unwrap(), None);
+        assert!(parse_query(Some(&"a".repeat(129))).is_err());
+        assert!(parse_query(Some("a\nb")).is_err());
+    }
+}

@@ -1,0 +1,190 @@
+//! API tokens for automation (CI jobs, scripts): `Authorization: Bearer sft_…`.
+//!
+//! A token is 32 random bytes, shown once when created. Only its SHA-256 is stored: a token
+//! has far more entropy than a password, so a fast hash is enough and lets every request be
+//! authenticated with one indexed lookup.
+
+use crate::error::AppError;
+use crate::model::TokenInfo;
+use crate::ssr::audit::{self, Entry};
+use crate::ssr::auth::{Principal, Via};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use domain::Role;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+/// Every token starts with this, so leaked tokens are easy to recognise (and to scan for).
+pub const PREFIX: &str = "sft_";
+
+/// A token's `last_used_at` is written at most this often, so reads stay reads.
+const LAST_USED_RESOLUTION_SECS: i64 = 60;
+
+/// A new random token.
+pub fn generate() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new().fill(&mut bytes).map_err(|_| crate::ssr::internal("the system random generator failed"))?;
+    Ok(format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// The stored form of a token: lowercase hex SHA-256.
+pub fn hash(token: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token name: 1–64 letters, digits, spaces, `.`, `_` or `-`, trimmed.
+pub fn parse_name(raw: &str) -> Result<String, AppError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AppError::invalid("name", "A token name has 1 to 64 characters."));
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-')) {
+        return Err(AppError::invalid("name", "Use letters, digits, spaces, dots, dashes and underscores."));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a token and records it in the audit log, in one transaction. Returns the token's
+/// listing and the token itself.
+pub async fn create(
+    pool: &SqlitePool,
+    name: &str,
+    role: Role,
+    actor: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(TokenInfo, String), AppError> {
+    let name = parse_name(name)?;
+    let token = generate()?;
+    let token_hash = hash(&token);
+    let role_str = role.as_str();
+    let mut tx = pool.begin().await.map_err(crate::ssr::internal)?;
+    let inserted = sqlx::query!(
+        "INSERT INTO api_tokens (name, role, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+        name,
+        role_str,
+        token_hash,
+        actor,
+        now
+    )
+    .execute(&mut *tx)
+    .await;
+    let id = match inserted {
+        Ok(done) => done.last_insert_rowid(),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(AppError::invalid("name", "A token with this name exists; revoke it or pick another name."));
+        }
+        Err(e) => return Err(crate::ssr::internal(e)),
+    };
+    let entry = Entry::new(actor, source, "token.create", &name).after(json!({ "name": name, "role": role_str }));
+    audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
+    tx.commit().await.map_err(crate::ssr::internal)?;
+    let info = TokenInfo {
+        id,
+        name: name.clone(),
+        role,
+        created_by: actor.to_owned(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    Ok((info, token))
+}
+
+/// Every token, active ones first, newest first.
+pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<TokenInfo>> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", name, role, created_by, created_at AS "created_at: DateTime<Utc>",
+                  last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>"
+           FROM api_tokens ORDER BY revoked_at IS NOT NULL, id DESC"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TokenInfo {
+            id: r.id,
+            name: r.name,
+            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+            created_by: r.created_by,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        })
+        .collect())
+}
+
+/// Revokes an active token, with its audit row, in one transaction. `NotFound` for an
+/// unknown or already revoked token.
+pub async fn revoke(
+    pool: &SqlitePool,
+    id: i64,
+    actor: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await.map_err(crate::ssr::internal)?;
+    let revoked = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name, role",
+        now,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(crate::ssr::internal)?;
+    let Some(row) = revoked else {
+        return Err(AppError::NotFound);
+    };
+    let entry = Entry::new(actor, source, "token.revoke", &row.name)
+        .before(json!({ "name": row.name, "role": row.role }))
+        .after(json!({ "revoked": true }));
+    audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
+    tx.commit().await.map_err(crate::ssr::internal)?;
+    Ok(())
+}
+
+/// The principal a bearer token stands for, or `None` for an unknown or revoked token.
+pub async fn authenticate(pool: &SqlitePool, token: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Principal>> {
+    if !token.starts_with(PREFIX) || token.len() > 200 {
+        return Ok(None);
+    }
+    let token_hash = hash(token);
+    let row = sqlx::query!(
+        r#"SELECT id AS "id!", name, role, created_at AS "created_at: DateTime<Utc>",
+                  last_used_at AS "last_used_at: DateTime<Utc>"
+           FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"#,
+        token_hash
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let Some(role) = Role::parse(&row.role) else { return Ok(None) };
+    if row.last_used_at.is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECS) {
+        sqlx::query!("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", now, row.id).execute(pool).await?;
+    }
+    Ok(Some(Principal { via: Via::Token, name: row.name, username: None, groups: vec![], role, since: row.created_at }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_prefixed_and_stored_only_as_their_hash() {
+        let (a, b) = (generate().unwrap(), generate().unwrap());
+        assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 43);
+        assert_ne!(a, b);
+        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_ne!(hash(&a), hash(&b));
+    }
+
+    #[test]
+    fn token_names_are_short_and_plain() {
+        assert_eq!(parse_name("  CI deploy (main)  ").unwrap_err().code(), "invalid");
+        assert_eq!(parse_name(" ci-deploy.main_1 ").unwrap(), "ci-deploy.main_1");
+        assert_eq!(parse_name(&"x".repeat(65)).unwrap_err().code(), "invalid");
+        assert!(parse_name("").is_err() && parse_name("<script>").is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! The public HTTP API, `/api/v1`: JSON for scripts and CI, authenticated by an API token
+//! (`Authorization: Bearer …`) or a signed-in browser session.
+//!
+//! [`routes`] is the one table the router is built from: each route names the role it needs,
+//! and a layer on the route checks it before the handler runs. Tests walk the same table, so
+//! a route cannot be added without its check being tested.
+
+mod audit;
+mod users;
+
+use app::error::AppError;
+use app::ssr::auth::{Caller, RequestCtx};
+use app::ssr::AppState;
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, post, MethodRouter};
+use axum::{Json, Router};
+use domain::Role;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+/// One route of the API.
+pub struct ApiRoute {
+    pub method: Method,
+    pub path: &'static str,
+    /// The weakest role allowed.
+    pub role: Role,
+    pub handler: MethodRouter<AppState>,
+}
+
+/// Every route of `/api/v1`.
+pub fn routes() -> Vec<ApiRoute> {
+    let route = |method: Method, path, role, handler| ApiRoute { method, path, role, handler };
+    vec![
+        route(Method::GET, "/api/v1/me", Role::Viewer, get(me)),
+        route(Method::GET, "/api/v1/users", Role::Viewer, get(users::list)),
+        route(Method::POST, "/api/v1/users", Role::Admin, post(users::invite)),
+        route(Method::POST, "/api/v1/users/{username}/resend", Role::Admin, post(users::resend)),
+        route(Method::POST, "/api/v1/users/{username}/disable", Role::Admin, post(users::disable)),
+        route(Method::POST, "/api/v1/users/{username}/enable", Role::Admin, post(users::enable)),
+        route(Method::DELETE, "/api/v1/users/{username}", Role::Admin, delete(users::remove)),
+        route(Method::GET, "/api/v1/audit", Role::Viewer, get(audit::list)),
+        route(Method::GET, "/api/v1/audit.csv", Role::Viewer, get(audit::csv)),
+    ]
+}
+
+/// The API's router: each route behind its role check, unknown paths answered in JSON.
+pub fn router() -> Router<AppState> {
+    let mut router = Router::new();
+    for r in routes() {
+        let role = r.role;
+        let checked =
+            r.handler.route_layer(axum::middleware::from_fn(move |req: Request, next: Next| require(role, req, next)));
+        router = router.route(r.path, checked);
+    }
+    // Any other path under /api answers in JSON too (the pages' 404 is HTML).
+    router.route("/api/{*rest}", any(|| async { ApiError(AppError::NotFound) }))
+}
+
+async fn require(role: Role, req: Request, next: Next) -> Response {
+    let principal = req.extensions().get::<RequestCtx>().and_then(|ctx| ctx.principal.clone());
+    match principal {
+        None => ApiError(AppError::Unauthorized).into_response(),
+        Some(p) if !p.role.allows(role) => ApiError(AppError::Forbidden).into_response(),
+        Some(_) => next.run(req).await,
+    }
+}
+
+/// The caller of an API route (its role was checked by the route's layer).
+pub struct ApiCaller(pub Caller);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        let ctx = parts.extensions.get::<RequestCtx>().cloned().unwrap_or_default();
+        let principal = ctx.principal.ok_or(ApiError(AppError::Unauthorized))?;
+        Ok(ApiCaller(Caller { principal, source: ctx.source }))
+    }
+}
+
+/// An [`AppError`] as the API answers it: `{"error": {"code", "message", "field"?}}` with the
+/// error's status. Internal errors were logged where they happened and say nothing more.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut error = json!({ "code": self.0.code(), "message": self.0.to_string() });
+        if let AppError::Invalid { field, message } = &self.0 {
+            error["field"] = json!(field);
+            error["message"] = json!(message);
+        }
+        (status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+/// A JSON body whose every rejection (wrong content type, malformed or wrongly typed JSON,
+/// too large) is an [`ApiError`] with the reason.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let message = match &rejection {
+                    axum::extract::rejection::JsonRejection::JsonDataError(e) => e.body_text(),
+                    other => other.body_text(),
+                };
+                Err(ApiError(AppError::Request(message)))
+            }
+        }
+    }
+}
+
+async fn me(ApiCaller(caller): ApiCaller) -> Response {
+    let p = &caller.principal;
+    Json(json!({ "name": p.name, "actor": p.actor(), "role": p.role, "via": format!("{:?}", p.via).to_lowercase() }))
+        .into_response()
+}
