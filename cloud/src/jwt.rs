@@ -187,6 +187,17 @@ impl IdentityVerifier for JwtVerifier {
         let exp = claims.exp.ok_or_else(|| refused("the token has no \"exp\" claim"))?;
         check_times(self.clock.now(), exp, claims.nbf)?;
         let sub = claims.sub.ok_or_else(|| refused("the token has no \"sub\" claim"))?;
+        // A user may change their own email through the pool's public client; until it is
+        // verified again it must not become who they are in the console and its audit log.
+        let unverified = match &claims.email_verified {
+            Some(serde_json::Value::Bool(verified)) => !verified,
+            Some(serde_json::Value::String(verified)) => verified != "true",
+            Some(_) => true,
+            None => false,
+        };
+        if unverified {
+            return Err(refused("the email address is not verified"));
+        }
         identity(sub, claims.email, [claims.cognito_username, claims.username], claims.groups.unwrap_or_default())
     }
 }
@@ -206,6 +217,8 @@ struct IdClaims {
     username: Option<String>,
     #[serde(rename = "cognito:groups")]
     groups: Option<Vec<String>>,
+    /// `true`, or `"true"` from some issuers; Cognito clears it when a user changes their email.
+    email_verified: Option<serde_json::Value>,
 }
 
 /// Verifies the `x-amzn-oidc-data` header of an Application Load Balancer that authenticates
@@ -684,12 +697,16 @@ mod tests {
             (without(claims(start()), "sub"), "the token has no \"sub\" claim"),
             (with(claims(start()), "sub", json!("")), "the token has no subject"),
             (with(claims(start()), "exp", json!("tomorrow")), "malformed token"),
+            (with(claims(start()), "email_verified", json!(false)), "the email address is not verified"),
+            (with(claims(start()), "email_verified", json!("false")), "the email address is not verified"),
+            (with(claims(start()), "email_verified", json!(true)), ""),
+            (with(claims(start()), "email_verified", json!("true")), ""),
         ];
         for (claims, want) in cases {
             let token = key.sign_jwt("k1", &claims);
             let result = verifier.verify_id_token(&token).await;
             if want.is_empty() {
-                result.expect("an audience list naming the client is accepted");
+                result.expect("an audience list naming the client, or a verified email, is accepted");
             } else {
                 assert_eq!(reason(result), want, "{claims}");
             }

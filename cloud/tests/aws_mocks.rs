@@ -503,12 +503,13 @@ async fn groups_are_read_across_pages_and_an_existing_group_is_fine() {
 }
 
 #[tokio::test]
-async fn sign_in_challenges_other_than_a_new_password_are_refused() {
+async fn sign_in_challenges_other_than_a_new_password_are_invalid_not_a_wrong_password() {
     let rule = mock!(aws_sdk_cognitoidentityprovider::Client::initiate_auth).then_output(|| {
         InitiateAuthOutput::builder().challenge_name(ChallengeNameType::SoftwareTokenMfa).session("s").build()
     });
     let refused = directory(&[&rule]).sign_in("ann@example.com", "password").await;
-    assert!(matches!(refused, Err(CloudError::NotAuthorized(_))), "{refused:?}");
+    // The password was right: the console must not count it as a failed attempt.
+    assert!(matches!(&refused, Err(CloudError::Invalid(m)) if m.contains("SOFTWARE_TOKEN_MFA")), "{refused:?}");
 }
 
 #[tokio::test]

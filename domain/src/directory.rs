@@ -166,7 +166,8 @@ pub trait Directory: Send + Sync + 'static {
 
     /// Password sign-in. `NotAuthorized` for a wrong password, an unknown or disabled user
     /// (one message for all, so the answer does not reveal which) and an expired temporary
-    /// password.
+    /// password; `Invalid` for an account that needs a step the console does not offer (MFA,
+    /// a password reset, an unconfirmed account).
     async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn, CloudError>;
 
     /// Answers the new-password challenge of a first sign-in. `Invalid` when the password

@@ -72,10 +72,15 @@ pub async fn admin_invite(config: &ServeConfig, email: &str) -> Result<String, C
                 }
                 Err(e) => return Err(e.into()),
             };
+            if invited {
+                // Recorded before the group change, which may fail on its own.
+                let entry = Entry::new(ACTOR, None, "user.invite", email.as_str())
+                    .after(json!({ "email": email.as_str(), "groups": [] }));
+                audit::record_alone(&pool, &entry, now).await?;
+            }
             directory.add_to_group(&username, &config.admin_group).await?;
-            let action = if invited { "user.invite" } else { "user.add_group" };
-            let entry = Entry::new(ACTOR, None, action, email.as_str())
-                .after(json!({ "email": email.as_str(), "groups": [config.admin_group] }));
+            let entry =
+                Entry::new(ACTOR, None, "user.add_group", &username).after(json!({ "groups": [config.admin_group] }));
             audit::record_alone(&pool, &entry, now).await?;
             if invited {
                 format!("Invited {email} as an admin: Cognito emails them a temporary password.")

@@ -127,7 +127,8 @@ pub struct ServeConfig {
     #[arg(long, env = "SHINYFLEET_ALB_KEY_URL")]
     pub alb_key_url: Option<String>,
 
-    /// The load balancer's ARN: with SHINYFLEET_ALB_KEY_URL, headers signed by another one are refused.
+    /// The load balancer's ARN; required with SHINYFLEET_ALB_KEY_URL: headers signed by any other
+    /// load balancer are refused.
     #[arg(long, env = "SHINYFLEET_ALB_ARN")]
     pub alb_arn: Option<String>,
 
@@ -223,6 +224,14 @@ impl ServeConfig {
         if self.alb_arn.is_some() && self.alb_key_url.is_none() {
             return Err(ConfigError { setting: "SHINYFLEET_ALB_ARN", problem: "needs SHINYFLEET_ALB_KEY_URL".into() });
         }
+        if self.alb_key_url.is_some() && self.alb_arn.as_deref().is_none_or(str::is_empty) {
+            // The key URL serves the keys of every load balancer in the region: without the
+            // ARN, a header from someone else's load balancer would be trusted.
+            return Err(ConfigError {
+                setting: "SHINYFLEET_ALB_ARN",
+                problem: "is required with SHINYFLEET_ALB_KEY_URL (the load balancer whose headers to trust)".into(),
+            });
+        }
         if let Some(pw) = &self.demo_password {
             if pw.chars().count() < 8 {
                 return Err(ConfigError {
@@ -302,6 +311,8 @@ mod tests {
         assert_eq!(setting(&["--public-url", "shiny.example.org"]), Some("SHINYFLEET_PUBLIC_URL"));
         assert_eq!(setting(&["--alb-key-url", "https://keys.example/"]), Some("SHINYFLEET_ALB_KEY_URL"));
         assert_eq!(setting(&["--alb-arn", "arn:aws:elasticloadbalancing:x"]), Some("SHINYFLEET_ALB_ARN"));
+        assert_eq!(setting(&["--alb-key-url", "https://keys.example/{kid}"]), Some("SHINYFLEET_ALB_ARN"));
+        assert_eq!(setting(&["--alb-key-url", "https://keys.example/{kid}", "--alb-arn", "arn:aws:x"]), None);
         assert_eq!(setting(&["--jwks-url", "file:///etc/keys"]), Some("SHINYFLEET_JWKS_URL"));
         assert_eq!(setting(&["--demo-password", "short"]), Some("SHINYFLEET_DEMO_PASSWORD"));
         assert_eq!(setting(&["--public-url", "https://Shiny.Example.org:8443/console/"]), None);

@@ -22,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
 use cloud::jwt::AlbVerifier;
+use domain::directory::UserStatus;
 use domain::CloudError;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -41,14 +42,14 @@ pub struct Gate {
 }
 
 /// Sign-in by an Application Load Balancer: its header is verified on every request; the
-/// user's groups (which the header does not carry) are looked up in the directory and kept
-/// for a minute.
+/// user's groups and whether they are enabled (which the header does not say) are looked up
+/// in the directory and kept for a minute, or until an admin changes the user.
 pub struct LoadBalancerSignIn {
     pub verifier: AlbVerifier,
     groups: Mutex<HashMap<String, CachedGroups>>,
 }
 
-/// A user's groups and when they were looked up.
+/// A user's groups (empty when disabled or gone) and when they were looked up.
 type CachedGroups = (Vec<String>, DateTime<Utc>);
 
 impl LoadBalancerSignIn {
@@ -69,21 +70,10 @@ impl LoadBalancerSignIn {
             Err(e) => return Err(e),
         };
         let now = state.clock.now();
-        let cached = {
-            let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-            groups
-                .get(&identity.username)
-                .filter(|(_, at)| now - *at < Duration::seconds(Self::GROUPS_TTL_SECS))
-                .cloned()
-        };
-        let groups = match cached {
-            Some((groups, _)) => groups,
+        let groups = match self.cached_groups(state, &identity.username, now).await? {
+            Some(groups) => groups,
             None => {
-                let groups = match state.cloud.directory.groups_of(&identity.username).await {
-                    Ok(groups) => groups,
-                    Err(CloudError::NotFound(_)) => vec![],
-                    Err(e) => return Err(e),
-                };
+                let groups = self.look_up_groups(state, &identity).await?;
                 let mut cache = self.groups.lock().unwrap_or_else(|e| e.into_inner());
                 if cache.len() > 10_000 {
                     cache.clear();
@@ -101,6 +91,39 @@ impl LoadBalancerSignIn {
             role,
             since: now,
         }))
+    }
+
+    /// The cached groups of `username`, unless they are older than a minute or an admin
+    /// changed the user (disable, delete, groups) since they were looked up.
+    async fn cached_groups(
+        &self,
+        state: &AppState,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<String>>, CloudError> {
+        let cached = {
+            let cache = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+            cache.get(username).filter(|(_, at)| now - *at < Duration::seconds(Self::GROUPS_TTL_SECS)).cloned()
+        };
+        let Some((groups, at)) = cached else { return Ok(None) };
+        let revoked = app::ssr::auth::revoked_at(&state.pool, &username.to_lowercase())
+            .await
+            .map_err(|e| CloudError::Unavailable(format!("database: {e}")))?;
+        Ok(revoked.is_none_or(|r| r < at).then_some(groups))
+    }
+
+    /// The user's groups from the directory; none for a disabled or unknown user (the pool
+    /// still lists a disabled user's groups).
+    async fn look_up_groups(&self, state: &AppState, identity: &domain::Identity) -> Result<Vec<String>, CloudError> {
+        let directory = &state.cloud.directory;
+        let groups = match directory.groups_of(&identity.username).await {
+            Ok(groups) => groups,
+            Err(CloudError::NotFound(_)) => return Ok(vec![]),
+            Err(e) => return Err(e),
+        };
+        let page = directory.list_users(Some(&identity.email), 60, None).await?;
+        let enabled = page.users.iter().any(|u| u.username == identity.username && u.status != UserStatus::Disabled);
+        Ok(if enabled { groups } else { vec![] })
     }
 }
 
@@ -156,9 +179,14 @@ pub async fn gatekeeper(State(gs): State<GateState>, mut req: Request<Body>, nex
         }
     } else if path.starts_with("/api/") {
         // Each API route checks its role (crate::api).
-    } else if path == "/sign-in" && ctx.principal.is_some() {
+    } else if path == "/sign-in" && (ctx.principal.is_some() || gate.load_balancer.is_some()) {
+        // Signed in already, or signed in by the load balancer: nothing to do here.
         return Redirect::to("/").into_response();
     } else if !is_public(&path) && ctx.principal.is_none() {
+        if gate.load_balancer.is_some() {
+            // The load balancer signed the user in, but they may not use the console.
+            return no_access_page();
+        }
         if req.method() == Method::GET || req.method() == Method::HEAD {
             let next = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
             return Redirect::to(&format!("/sign-in?next={}", encode_component(next))).into_response();
@@ -199,13 +227,16 @@ async fn authenticate(
     session_principal(&app.pool, &session, &app.auth, now).await.map_err(api_error)
 }
 
-/// `Some(token)` for `Authorization: Bearer token`, `None` without the header, `Err` for any
-/// other use of it.
+/// `Some(token)` for `Authorization: Bearer token`, `Err` for a Bearer header without a
+/// token, `None` otherwise (another scheme belongs to a proxy in front, not to the console).
 fn bearer_token(headers: &HeaderMap) -> Result<Option<String>, ()> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
     let value = value.to_str().map_err(|_| ())?;
-    let (scheme, token) = value.split_once(' ').ok_or(())?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    if token.trim().is_empty() {
         return Err(());
     }
     Ok(Some(token.trim().to_owned()))
@@ -249,6 +280,15 @@ fn same_origin(gate: &Gate, headers: &HeaderMap, by_token: bool) -> bool {
         }
     };
     claimed.to_ascii_lowercase() == expected
+}
+
+/// Behind the load balancer there is no sign-in page to go to: say why plainly.
+fn no_access_page() -> Response {
+    let html = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>No access · ShinyFleet</title>\
+        <link rel=\"stylesheet\" href=\"/pkg/shinyfleet.css\"></head><body><main class=\"content\"><section class=\"page\">\
+        <h1>No access</h1><p>Your account may not use this console: it is disabled, or in neither the admins' nor \
+        the viewers' group. Ask an admin.</p></section></main></body></html>";
+    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
 /// A refusal in the format the caller reads: server functions decode an [`AppError`] from
@@ -331,8 +371,9 @@ mod tests {
         assert_eq!(bearer_token(&headers(&[])), Ok(None));
         assert_eq!(bearer_token(&headers(&[("authorization", "Bearer sft_abc")])), Ok(Some("sft_abc".into())));
         assert_eq!(bearer_token(&headers(&[("authorization", "bearer  sft_abc ")])), Ok(Some("sft_abc".into())));
-        assert_eq!(bearer_token(&headers(&[("authorization", "Basic YTpi")])), Err(()));
+        assert_eq!(bearer_token(&headers(&[("authorization", "Basic YTpi")])), Ok(None));
         assert_eq!(bearer_token(&headers(&[("authorization", "Bearer ")])), Err(()));
+        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer")])), Err(()));
     }
 
     #[test]

@@ -146,8 +146,12 @@ async fn api_tokens_authenticate_scripts_with_their_role_until_revoked() {
     assert_eq!(c.call(&c.client, "revoke_token", &[("id", &id.to_string())]).await.0, 404);
     // Made-up and malformed tokens are refused, even on pages.
     assert_eq!(script.get(c.url("/api/v1/me")).bearer_auth("sft_made_up").send().await.unwrap().status(), 401);
-    let res = script.get(c.url("/")).header("authorization", "Basic YWRtaW46YWRtaW4=").send().await.unwrap();
+    let res = script.get(c.url("/")).header("authorization", "Bearer ").send().await.unwrap();
     assert_eq!(res.status(), 401);
+    // Another scheme (a proxy's Basic auth) is not the console's business: just not signed in.
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = no_redirects.get(c.url("/")).header("authorization", "Basic YWRtaW46YWRtaW4=").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // Viewers cannot manage tokens.
     let viewer = c.client_for(VIEWER).await;
     assert_eq!(c.call(&viewer, "tokens", &[]).await.0, 403);

@@ -186,3 +186,44 @@ async fn changes_from_another_origin_or_without_one_are_refused() {
     let res = invite(None, Some(c.url("/people"))).send().await.unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
+
+#[tokio::test]
+async fn user_names_are_compared_without_case_for_revocations_and_self_protection() {
+    let c = TestConsole::with_demo().await;
+    let viewer = c.client_for(VIEWER).await;
+    // The API takes the name as typed; the pool does not care about case, and neither may we.
+    let (status, body) =
+        c.call(&c.client, "set_person_enabled", &[("username", "Viewer@Example.ORG"), ("enabled", "false")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(viewer.get(c.url("/")).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    let (status, _) =
+        c.call(&c.client, "delete_person", &[("username", "ADMIN@example.org"), ("confirm", ADMIN)]).await;
+    assert_eq!(status, 409, "an admin deleted their own account");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_users_other_sessions_too() {
+    let c = TestConsole::with_demo().await;
+    let (laptop, phone) = (c.client_for(VIEWER).await, c.client_for(VIEWER).await);
+    c.advance(1);
+    assert_eq!(c.call(&laptop, "sign_out", &[]).await.0, 200);
+    assert_eq!(phone.get(c.url("/")).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    // Signing in again afterwards works.
+    c.advance(1);
+    let again = c.client_for(VIEWER).await;
+    assert_eq!(again.get(c.url("/")).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_session_the_console_cannot_read_is_treated_as_signed_out() {
+    let c = TestConsole::with_demo().await;
+    use tower_sessions::session_store::SessionStore;
+    // Another version of the console wrote a principal this one cannot read.
+    let store = tower_sessions_sqlx_store::SqliteStore::new(c.state.pool.clone());
+    let id: tower_sessions::session::Id = c.admin_cookie.trim_start_matches("shinyfleet_session=").parse().unwrap();
+    let mut record = store.load(&id).await.unwrap().expect("the admin's session is stored");
+    record.data.insert("principal".into(), serde_json::json!({ "user": "from another version" }));
+    store.save(&record).await.unwrap();
+    assert_eq!(c.get("/").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(c.anon.get(c.url("/sign-in")).send().await.unwrap().status(), 200);
+}

@@ -6,6 +6,7 @@ mod support;
 use axum::routing::get;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use domain::directory::Directory;
 use reqwest::StatusCode;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -62,8 +63,14 @@ fn hex(s: &str) -> Vec<u8> {
 #[tokio::test]
 async fn the_load_balancers_signed_header_signs_users_in_and_nothing_else_does() {
     let balancer = Balancer::start().await;
-    let flags =
-        ["--alb-key-url", &balancer.key_url, "--alb-sign-out-url", "https://auth.example.org/logout?client_id=x"];
+    let flags = [
+        "--alb-key-url",
+        &balancer.key_url,
+        "--alb-arn",
+        "arn:aws:elasticloadbalancing:test",
+        "--alb-sign-out-url",
+        "https://auth.example.org/logout?client_id=x",
+    ];
     let c = TestConsole::with_cloud(&flags, |sandbox, _| server::sandbox_cloud(sandbox)).await;
     let now = domain::Clock::now(c.clock.as_ref()).timestamp();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -90,17 +97,27 @@ async fn the_load_balancers_signed_header_signs_users_in_and_nothing_else_does()
         (Some(ADMIN), Some("admin"), Some(true))
     );
 
-    // No header, a tampered one, an expired one, or a user in neither group: not signed in.
-    assert_eq!(get(None).await.unwrap().status(), StatusCode::SEE_OTHER);
+    // No header, a tampered one, an expired one, or a user in neither group: no access.
+    assert_eq!(get(None).await.unwrap().status(), StatusCode::FORBIDDEN);
     let good = balancer.header(ADMIN, now);
     let (head, rest) = good.split_once('.').unwrap();
     let tampered = format!("{head}.{}", rest.replacen('e', "f", 1));
-    assert_eq!(get(Some(tampered)).await.unwrap().status(), StatusCode::SEE_OTHER);
-    assert_eq!(get(Some(balancer.header(ADMIN, now - 3600))).await.unwrap().status(), StatusCode::SEE_OTHER);
-    assert_eq!(get(Some(balancer.header(OUTSIDER, now))).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(get(Some(tampered)).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(get(Some(balancer.header(ADMIN, now - 3600))).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let refused = get(Some(balancer.header(OUTSIDER, now))).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("No access"));
     // A header signed by another key (same kid) is refused.
     let impostor = Balancer::start().await;
-    assert_eq!(get(Some(impostor.header(ADMIN, now))).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(get(Some(impostor.header(ADMIN, now))).await.unwrap().status(), StatusCode::FORBIDDEN);
+    // A viewer the directory disables loses access at their next request, cache or not.
+    assert_eq!(get(Some(balancer.header(support::VIEWER, now))).await.unwrap().status(), 200);
+    c.sandbox.disable(support::VIEWER).await.unwrap();
+    let mut tx = c.state.pool.begin().await.unwrap();
+    app::ssr::auth::revoke_sessions(&mut tx, support::VIEWER, domain::Clock::now(c.clock.as_ref())).await.unwrap();
+    tx.commit().await.unwrap();
+    c.advance(1);
+    assert_eq!(get(Some(balancer.header(support::VIEWER, now))).await.unwrap().status(), StatusCode::FORBIDDEN);
 
     // Password sign-in is off in this mode; sign-out clears the balancer's session cookies.
     let res = client

@@ -2,6 +2,7 @@
 //! — whose secret is shown once, right after it was created.
 
 use crate::api::tokens::{load_tokens, CreateToken, RevokeToken};
+use crate::error::AppError;
 use crate::model::{CreatedToken, TokenInfo};
 use crate::pages::{field_error, form_error, instant, interactive, on_done, ErrorNotice, FieldError, FormError};
 use domain::Role;
@@ -181,6 +182,12 @@ fn TokenRow(token: TokenInfo, reload: RwSignal<u32>) -> impl IntoView {
     let ready = interactive();
     let error = RwSignal::new(None::<String>);
     on_done(revoke, error, move |()| reload.update(|n| *n += 1));
+    // Revoked meanwhile by someone else: show the list as it is now.
+    Effect::new(move |_| {
+        if let Some(Err(AppError::NotFound)) = revoke.value().get() {
+            reload.update(|n| *n += 1);
+        }
+    });
     let role_badge = match role {
         Role::Admin => view! { <span class="badge badge-role-admin">"admin"</span> },
         Role::Viewer => view! { <span class="badge badge-muted">"viewer"</span> },

@@ -173,12 +173,21 @@ pub async fn session_principal(
     auth: &Auth,
     now: DateTime<Utc>,
 ) -> Result<Option<Principal>, AppError> {
-    let principal: Option<Principal> = session.get(PRINCIPAL_KEY).await.map_err(crate::ssr::internal)?;
+    let principal = match session.get::<Principal>(PRINCIPAL_KEY).await {
+        Ok(p) => p,
+        Err(e) => {
+            // Written by another version of the console, say: treat it as signed out.
+            tracing::warn!(error = %e, "an unreadable session was ended");
+            session.flush().await.map_err(crate::ssr::internal)?;
+            None
+        }
+    };
     let Some(principal) = principal else { return Ok(None) };
     let expired = now - principal.since > auth.session_max_age;
     let revoked = match &principal.username {
         Some(username) => {
-            revoked_at(pool, username).await.map_err(crate::ssr::internal)?.is_some_and(|at| at >= principal.since)
+            let username = username.to_lowercase();
+            revoked_at(pool, &username).await.map_err(crate::ssr::internal)?.is_some_and(|at| at >= principal.since)
         }
         None => false,
     };
@@ -189,7 +198,8 @@ pub async fn session_principal(
     Ok(Some(principal))
 }
 
-async fn revoked_at(pool: &SqlitePool, username: &str) -> sqlx::Result<Option<DateTime<Utc>>> {
+/// When the sessions of `username` (lower-cased) were last revoked.
+pub async fn revoked_at(pool: &SqlitePool, username: &str) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar!(
         r#"SELECT revoked_at AS "revoked_at: DateTime<Utc>" FROM user_revocations WHERE username = ?"#,
         username
@@ -198,8 +208,10 @@ async fn revoked_at(pool: &SqlitePool, username: &str) -> sqlx::Result<Option<Da
     .await
 }
 
-/// Ends every session of `username` that began before `now` (disable, delete, group change).
+/// Ends every session of `username` that began before `now` (disable, delete, group change,
+/// sign-out). User names are compared without case, as the pool does.
 pub async fn revoke_sessions(conn: &mut SqliteConnection, username: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let username = username.to_lowercase();
     sqlx::query!(
         "INSERT INTO user_revocations (username, revoked_at) VALUES (?, ?)
          ON CONFLICT (username) DO UPDATE SET revoked_at = excluded.revoked_at",
@@ -229,11 +241,23 @@ pub async fn sign_in(
         return Err(AppError::BadCredentials);
     }
     let now = state.clock.now();
-    state.auth.throttle.check(email.as_str(), source, now)?;
-    match state.cloud.directory.sign_in(email.as_str(), password).await {
-        Ok(SignIn::Authenticated(tokens)) => establish(state, session, &email, &tokens, next, source).await,
+    let throttle = &state.auth.throttle;
+    throttle.reserve(email.as_str(), source, now)?;
+    let answer = state.cloud.directory.sign_in(email.as_str(), password).await;
+    if !matches!(answer, Err(CloudError::NotAuthorized(_))) {
+        // The password was right, or the directory did not say: not a failed attempt.
+        throttle.release(email.as_str(), source, now);
+    }
+    match answer {
+        Ok(SignIn::Authenticated(tokens)) => {
+            let outcome = establish(state, session, &email, &tokens, next, source).await?;
+            throttle.succeeded(email.as_str(), source, now);
+            Ok(outcome)
+        }
         Ok(SignIn::NewPasswordRequired { session: challenge }) => {
             let nonce = state.auth.challenges.put(email.as_str(), challenge, now)?;
+            // A fresh id for the session that carries the challenge, as for a signed-in one.
+            session.cycle_id().await.map_err(crate::ssr::internal)?;
             session.insert(CHALLENGE_KEY, nonce).await.map_err(crate::ssr::internal)?;
             let policy = state.cloud.directory.password_policy().await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "cannot read the pool's password rules; showing Cognito's defaults");
@@ -242,10 +266,16 @@ pub async fn sign_in(
             Ok(SignInOutcome::NewPasswordRequired { email: email.to_string(), rules: policy.describe() })
         }
         Err(CloudError::NotAuthorized(_)) => {
-            state.auth.throttle.record_failure(email.as_str(), source, now);
             let entry = Entry::new(email.as_str(), source, "auth.sign_in_failed", email.as_str());
             audit::record_alone(&state.pool, &entry, now).await.map_err(crate::ssr::internal)?;
             Err(AppError::BadCredentials)
+        }
+        Err(CloudError::Invalid(reason)) => {
+            tracing::info!(%reason, "a sign-in needs a step the console does not offer");
+            Err(respond(AppError::Conflict(
+                "This account cannot sign in here yet (it needs a password reset, a confirmation or a second factor). Ask an admin."
+                    .to_owned(),
+            )))
         }
         Err(e) => Err(cloud_failure(e)),
     }
@@ -327,7 +357,6 @@ async fn establish(
     // A new id for the signed-in session: an id planted before sign-in is worth nothing.
     session.cycle_id().await.map_err(crate::ssr::internal)?;
     session.insert(PRINCIPAL_KEY, &principal).await.map_err(crate::ssr::internal)?;
-    state.auth.throttle.clear(email.as_str());
     let entry = Entry::new(&principal.name, source, "auth.sign_in", &principal.name).after(json!({ "role": role }));
     audit::record_alone(&state.pool, &entry, now).await.map_err(crate::ssr::internal)?;
     Ok(SignInOutcome::SignedIn { next: safe_next(next) })
@@ -354,7 +383,13 @@ pub async fn sign_out(state: &AppState, session: &Session, ctx: &RequestCtx) -> 
     }
     let now = state.clock.now();
     let entry = Entry::new(&principal.name, ctx.source.as_deref(), "auth.sign_out", &principal.name);
-    audit::record_alone(&state.pool, &entry, now).await.map_err(crate::ssr::internal)?;
+    let mut tx = state.pool.begin().await.map_err(crate::ssr::internal)?;
+    audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
+    if let Some(username) = &principal.username {
+        // Signed out everywhere: the user's other console sessions end too.
+        revoke_sessions(&mut tx, username, now).await.map_err(crate::ssr::internal)?;
+    }
+    tx.commit().await.map_err(crate::ssr::internal)?;
     Ok("/sign-in".to_owned())
 }
 
@@ -395,18 +430,20 @@ pub fn safe_next(next: &str) -> String {
     }
 }
 
-/// Failed sign-ins per account and per client address, in a sliding window.
+/// Sign-in attempts per account and per client address, in a sliding window. An attempt is
+/// counted before the directory is asked (so parallel guesses cannot slip through between the
+/// check and the answer) and forgotten again unless the password was wrong.
 #[derive(Default)]
 pub struct SignInThrottle {
-    failures: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
+    attempts: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
 }
 
 impl SignInThrottle {
-    /// The window failures are counted in.
+    /// The window attempts are counted in.
     pub const WINDOW_MINUTES: i64 = 15;
-    /// Failures per account in the window before its sign-ins are refused.
+    /// Failed attempts per account in the window before its sign-ins are refused.
     pub const PER_ACCOUNT: usize = 5;
-    /// Failures per client address in the window before its sign-ins are refused.
+    /// Failed attempts per client address in the window before its sign-ins are refused.
     pub const PER_ADDRESS: usize = 20;
     /// Keys kept at most; the oldest are dropped beyond this, so a flood cannot exhaust memory.
     const MAX_KEYS: usize = 100_000;
@@ -418,38 +455,49 @@ impl SignInThrottle {
         ]
     }
 
-    /// Refuses a sign-in when the account or the address failed too often recently.
-    pub fn check(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) -> Result<(), AppError> {
+    /// Counts an attempt, or refuses it when the account or the address failed too often.
+    pub fn reserve(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) -> Result<(), AppError> {
         let window = Duration::minutes(Self::WINDOW_MINUTES);
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
         for (key, limit) in Self::keys(email, source) {
-            let recent: Vec<&DateTime<Utc>> =
-                failures.get(&key).map(|v| v.iter().filter(|t| now - **t < window).collect()).unwrap_or_default();
+            let recent: Vec<DateTime<Utc>> = attempts
+                .get(&key)
+                .map(|v| v.iter().copied().filter(|t| now - *t < window).collect())
+                .unwrap_or_default();
             if recent.len() >= limit {
-                let oldest = recent.iter().min().map_or(now, |t| **t);
+                let oldest = recent.iter().min().copied().unwrap_or(now);
                 let minutes = ((oldest + window - now).num_seconds() + 59) / 60;
                 return Err(respond(AppError::TooManyAttempts { minutes: minutes.max(1) }));
             }
         }
-        Ok(())
-    }
-
-    pub fn record_failure(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) {
-        let window = Duration::minutes(Self::WINDOW_MINUTES);
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= Self::MAX_KEYS {
-            failures.retain(|_, v| v.iter().any(|t| now - *t < window));
+        if attempts.len() >= Self::MAX_KEYS {
+            attempts.retain(|_, v| v.iter().any(|t| now - *t < window));
         }
         for (key, _) in Self::keys(email, source) {
-            let entry = failures.entry(key).or_default();
+            let entry = attempts.entry(key).or_default();
             entry.retain(|t| now - *t < window);
             entry.push(now);
         }
+        Ok(())
     }
 
-    /// A successful sign-in clears the account's failures (not the address's).
-    pub fn clear(&self, email: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&format!("account:{email}"));
+    /// Forgets an attempt reserved at `now` that was not a wrong password.
+    pub fn release(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, _) in Self::keys(email, source) {
+            if let Some(entry) = attempts.get_mut(&key) {
+                if let Some(i) = entry.iter().rposition(|t| *t == now) {
+                    entry.remove(i);
+                }
+            }
+        }
+    }
+
+    /// A successful sign-in forgets the account's failures (not the address's) and its own
+    /// attempt.
+    pub fn succeeded(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) {
+        self.release(email, source, now);
+        self.attempts.lock().unwrap_or_else(|e| e.into_inner()).remove(&format!("account:{email}"));
     }
 }
 
@@ -516,16 +564,29 @@ mod tests {
         let t = SignInThrottle::default();
         let start = at("2026-11-30T09:00:00Z");
         for i in 0..5 {
-            assert!(t.check("ada@example.org", Some("10.0.0.1"), start).is_ok());
-            t.record_failure("ada@example.org", Some("10.0.0.1"), start + Duration::seconds(i));
+            assert!(t.reserve("ada@example.org", Some("10.0.0.1"), start + Duration::seconds(i)).is_ok());
         }
         assert_eq!(
-            t.check("ada@example.org", Some("10.0.0.2"), start + Duration::minutes(1)),
+            t.reserve("ada@example.org", Some("10.0.0.2"), start + Duration::minutes(1)),
             Err(AppError::TooManyAttempts { minutes: 14 })
         );
         // Another account from the same address is still allowed; the window ends.
-        assert!(t.check("bob@example.org", Some("10.0.0.1"), start + Duration::minutes(1)).is_ok());
-        assert!(t.check("ada@example.org", Some("10.0.0.1"), start + Duration::minutes(16)).is_ok());
+        assert!(t.reserve("bob@example.org", Some("10.0.0.1"), start + Duration::minutes(1)).is_ok());
+        assert!(t.reserve("ada@example.org", Some("10.0.0.1"), start + Duration::minutes(16)).is_ok());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_so_parallel_guesses_cannot_slip_through() {
+        let t = SignInThrottle::default();
+        let now = at("2026-11-30T09:00:00Z");
+        // Five guesses sent at once, none answered yet: the sixth is refused.
+        for _ in 0..5 {
+            t.reserve("ada@example.org", Some("10.0.0.1"), now).unwrap();
+        }
+        assert!(t.reserve("ada@example.org", Some("10.0.0.1"), now).is_err());
+        // Attempts that turn out not to be wrong passwords are given back.
+        t.release("ada@example.org", Some("10.0.0.1"), now);
+        assert!(t.reserve("ada@example.org", Some("10.0.0.1"), now).is_ok());
     }
 
     #[test]
@@ -533,16 +594,16 @@ mod tests {
         let t = SignInThrottle::default();
         let now = at("2026-11-30T09:00:00Z");
         for i in 0..20 {
-            t.record_failure(&format!("user{i}@example.org"), Some("10.0.0.9"), now);
+            t.reserve(&format!("user{i}@example.org"), Some("10.0.0.9"), now).unwrap();
         }
-        assert!(matches!(t.check("new@example.org", Some("10.0.0.9"), now), Err(AppError::TooManyAttempts { .. })));
-        assert!(t.check("new@example.org", Some("10.0.0.8"), now).is_ok());
+        assert!(matches!(t.reserve("new@example.org", Some("10.0.0.9"), now), Err(AppError::TooManyAttempts { .. })));
+        assert!(t.reserve("new@example.org", Some("10.0.0.8"), now).is_ok());
         for _ in 0..4 {
-            t.record_failure("ada@example.org", Some("10.0.0.1"), now);
+            t.reserve("ada@example.org", Some("10.0.0.1"), now).unwrap();
         }
-        t.clear("ada@example.org");
-        t.record_failure("ada@example.org", Some("10.0.0.1"), now);
-        assert!(t.check("ada@example.org", Some("10.0.0.1"), now).is_ok());
+        t.reserve("ada@example.org", Some("10.0.0.1"), now).unwrap();
+        t.succeeded("ada@example.org", Some("10.0.0.1"), now);
+        assert!(t.reserve("ada@example.org", Some("10.0.0.1"), now).is_ok());
     }
 
     #[test]

@@ -131,8 +131,7 @@ pub async fn set_enabled(state: &AppState, caller: &Caller, username: &str, enab
     let done = if enabled { directory.enable(&username).await } else { directory.disable(&username).await };
     done.map_err(user_error)?;
     let action = if enabled { "user.enable" } else { "user.disable" };
-    let (before, after) = (json!({ "enabled": !enabled }), json!({ "enabled": enabled }));
-    record_and_revoke(state, caller, action, &username, before, after, !enabled).await
+    record_and_revoke(state, caller, action, &username, None, json!({ "enabled": enabled }), !enabled).await
 }
 
 /// Deletes a user for good; `confirm` must repeat their user name or email.
@@ -147,7 +146,7 @@ pub async fn delete(state: &AppState, caller: &Caller, username: &str, confirm: 
     if confirm != username.to_lowercase() {
         // The email is what the page shows: accept it, after checking it names this user.
         let users = directory.list_users(Some(&confirm), 60, None).await.map_err(cloud_failure)?;
-        if !users.users.iter().any(|u| u.username == username && u.email == confirm) {
+        if !users.users.iter().any(|u| u.username == username && u.email.to_lowercase() == confirm) {
             return Err(respond(AppError::invalid("confirm", "That is not this user's email.")));
         }
     }
@@ -157,7 +156,7 @@ pub async fn delete(state: &AppState, caller: &Caller, username: &str, confirm: 
         caller,
         "user.delete",
         &username,
-        json!({ "exists": true }),
+        Some(json!({ "exists": true })),
         json!({ "exists": false }),
         true,
     )
@@ -185,6 +184,10 @@ pub async fn set_group(
         return Err(respond(AppError::invalid("group", format!("There is no group named {group}."))));
     }
     let before = directory.groups_of(&username).await.map_err(user_error)?;
+    if before.iter().any(|g| g == group) == member {
+        // Nothing to change, so nothing to record.
+        return Ok(());
+    }
     let done = if member {
         directory.add_to_group(&username, group).await
     } else {
@@ -197,21 +200,25 @@ pub async fn set_group(
         after.sort();
     }
     let action = if member { "user.add_group" } else { "user.remove_group" };
-    let changed = before != after;
     record_and_revoke(
         state,
         caller,
         action,
         &username,
-        json!({ "groups": before }),
+        Some(json!({ "groups": before })),
         json!({ "groups": after }),
-        changed,
+        true,
     )
     .await
 }
 
+/// Refuses a change of the caller's own account. The pool takes user names without case and
+/// also accepts the email in their place, so both are compared without case.
 fn not_self(caller: &Caller, username: &str, message: &str) -> Result<(), AppError> {
-    if caller.principal.username.as_deref() == Some(username) {
+    let target = username.to_lowercase();
+    let p = &caller.principal;
+    let is_self = p.username.as_deref().is_some_and(|u| u.to_lowercase() == target) || p.name.to_lowercase() == target;
+    if is_self {
         return Err(respond(AppError::Conflict(message.to_owned())));
     }
     Ok(())
@@ -244,13 +251,13 @@ async fn record_and_revoke(
     caller: &Caller,
     action: &str,
     username: &str,
-    before: serde_json::Value,
+    before: Option<serde_json::Value>,
     after: serde_json::Value,
     revoke: bool,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
     let actor = caller.actor();
-    let entry = Entry::new(&actor, caller.source(), action, username).before(before).after(after);
+    let entry = Entry { before, ..Entry::new(&actor, caller.source(), action, username).after(after) };
     let mut tx = state.pool.begin().await.map_err(crate::ssr::internal)?;
     audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
     if revoke {

@@ -360,7 +360,10 @@ fn unsupported_challenge(challenge: &ChallengeNameType) -> CloudError {
         challenge = challenge.as_str(),
         "the user pool asked for a sign-in challenge ShinyFleet does not support"
     );
-    CloudError::NotAuthorized(format!("this account needs a {} sign-in step that is not supported", challenge.as_str()))
+    CloudError::Invalid(format!(
+        "this account needs a {} sign-in step the console does not support",
+        challenge.as_str()
+    ))
 }
 
 fn sign_in_error(err: SdkError<InitiateAuthError, HttpResponse>) -> CloudError {
