@@ -12,9 +12,11 @@ pub mod error;
 pub mod fleet;
 pub mod identity;
 pub mod metrics;
+pub mod settings;
 
 pub use app::{AppSlug, Architecture, FargateSize, ImageRef, ValidationError};
 pub use clock::{Clock, SystemClock};
 pub use email::EmailAddress;
 pub use error::CloudError;
 pub use identity::{Identity, IdentityVerifier, Role, RoleGroups};
+pub use settings::{Environment, HealthCheckTool, Tags};
