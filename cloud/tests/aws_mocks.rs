@@ -406,6 +406,20 @@ async fn stopping_an_unknown_task_is_not_found() {
 }
 
 #[tokio::test]
+async fn deleting_a_service_twice_or_an_unknown_one_is_not_found() {
+    let inactive = mock!(aws_sdk_ecs::Client::delete_service).then_http_response(|| {
+        http_status(400, r#"{"__type":"ServiceNotActiveException","message":"Service was not ACTIVE."}"#)
+    });
+    let again = fleet(&[&inactive]).delete_service("census").await;
+    assert!(matches!(again, Err(CloudError::NotFound(_))), "{again:?}");
+    let unknown = mock!(aws_sdk_ecs::Client::delete_service).then_http_response(|| {
+        http_status(400, r#"{"__type":"ServiceNotFoundException","message":"Service not found."}"#)
+    });
+    let missing = fleet(&[&unknown]).delete_service("never").await;
+    assert!(matches!(missing, Err(CloudError::NotFound(_))), "{missing:?}");
+}
+
+#[tokio::test]
 async fn server_errors_are_reported_as_unavailable_without_their_body() {
     let rule = mock!(aws_sdk_ecs::Client::describe_services)
         .then_http_response(|| http_status(500, r#"{"message":"internal detail arn:secret"}"#));

@@ -245,6 +245,23 @@ async fn services_are_updated_and_missing_ones_reported() {
 }
 
 #[tokio::test]
+async fn services_are_deleted_once_and_their_name_can_be_used_again() {
+    let ecs = ecs().await;
+    let name = unique("svc");
+    let td = ecs.service(&name).await;
+    ecs.fleet.delete_service(&name).await.expect("service deleted");
+    // ECS keeps it visible for a while, but not as a running service.
+    let after = ecs.fleet.describe_services(std::slice::from_ref(&name)).await.expect("described");
+    assert!(after.iter().all(|s| s.status != "ACTIVE"), "{after:?}");
+    // Real ECS refuses a second delete (ServiceNotActiveException, mapped to NotFound: see
+    // aws_mocks.rs) and updates of an inactive service; moto accepts both.
+    let unknown = ecs.fleet.delete_service(&unique("never")).await;
+    assert!(matches!(unknown, Err(CloudError::NotFound(_))), "{unknown:?}");
+    // The task definition survives the service.
+    ecs.fleet.create_service(&service_spec(&name, &td, &ecs.network)).await.expect("created again");
+}
+
+#[tokio::test]
 async fn many_services_are_described_and_missing_names_left_out() {
     let ecs = ecs().await;
     let task_definition = ecs.register(&unique("family")).await;

@@ -178,6 +178,12 @@ pub trait Fleet: Send + Sync + 'static {
     /// an unknown task definition. A desired-count change alone starts no deployment.
     async fn update_service(&self, update: &ServiceUpdate) -> Result<ServiceStatus, CloudError>;
 
+    /// Deletes a service, scaling it to zero first (its tasks drain and stop); its task
+    /// definitions stay registered, so its history stays readable. `NotFound` for an unknown
+    /// or already deleted service. ECS keeps a deleted service visible as `DRAINING`, then
+    /// `INACTIVE`, for a while; a service of the same name can be created again.
+    async fn delete_service(&self, name: &str) -> Result<(), CloudError>;
+
     /// Describes any number of services, in batches of 10. Names that do not exist are left
     /// out of the answer rather than failing the call; inactive or draining services are
     /// returned with that status.

@@ -76,6 +76,8 @@ struct Service {
     last_completed: Option<(String, String)>,
     /// Whether the last "steady state" event still holds.
     steady: bool,
+    /// Deleted: its tasks drain, and nothing but the replay sees it any more.
+    deleted: bool,
 }
 
 impl Service {
@@ -299,7 +301,7 @@ impl Ecs {
     pub(crate) fn create_service(&mut self, spec: &ServiceSpec) -> Result<ServiceStatus, CloudError> {
         check_name("service name", &spec.name)?;
         check_desired(spec.desired_count)?;
-        if self.services.contains_key(&spec.name) {
+        if self.services.get(&spec.name).is_some_and(|svc| !svc.deleted) {
             return Err(CloudError::Conflict(format!("service {}", spec.name)));
         }
         let td = self.cluster.resolve(&spec.task_definition)?.clone();
@@ -314,8 +316,11 @@ impl Ecs {
             events: VecDeque::new(),
             last_completed: None,
             steady: false,
+            deleted: false,
         };
-        let svc = self.services.entry(spec.name.clone()).or_insert(svc);
+        // A deleted service of the same name is replaced (ECS allows that once it is inactive).
+        self.services.insert(spec.name.clone(), svc);
+        let svc = self.services.get_mut(&spec.name).ok_or_else(|| service_not_found(&spec.name))?;
         reconcile(svc, &mut self.cluster, at);
         Ok(describe(svc, &self.cluster))
     }
@@ -324,7 +329,11 @@ impl Ecs {
     /// definition, or a forced redeploy of the current one).
     pub(crate) fn update_service(&mut self, update: &ServiceUpdate) -> Result<ServiceStatus, CloudError> {
         let at = self.now;
-        let svc = self.services.get_mut(&update.name).ok_or_else(|| service_not_found(&update.name))?;
+        let svc = self
+            .services
+            .get_mut(&update.name)
+            .filter(|svc| !svc.deleted)
+            .ok_or_else(|| service_not_found(&update.name))?;
         if let Some(desired) = update.desired_count {
             check_desired(desired)?;
         }
@@ -348,6 +357,16 @@ impl Ecs {
         }
         reconcile(svc, &mut self.cluster, at);
         Ok(describe(svc, &self.cluster))
+    }
+
+    /// Deletes a service: desired count 0 (its tasks drain), then hidden from every call.
+    pub(crate) fn delete_service(&mut self, name: &str) -> Result<(), CloudError> {
+        let at = self.now;
+        let svc = self.services.get_mut(name).filter(|svc| !svc.deleted).ok_or_else(|| service_not_found(name))?;
+        svc.desired = 0;
+        reconcile(svc, &mut self.cluster, at);
+        svc.deleted = true;
+        Ok(())
     }
 
     /// The named services (by name or ARN), in the order asked, unknown ones left out.
@@ -410,7 +429,7 @@ impl Ecs {
 
     fn service(&self, reference: &str) -> Option<&Service> {
         let name = if reference.starts_with("arn:") { reference.rsplit('/').next()? } else { reference };
-        self.services.get(name).filter(|svc| svc.name == reference || svc.arn == reference)
+        self.services.get(name).filter(|svc| !svc.deleted && (svc.name == reference || svc.arn == reference))
     }
 }
 

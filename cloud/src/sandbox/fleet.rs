@@ -28,6 +28,10 @@ impl Fleet for Sandbox {
         self.with_ecs(|ecs| ecs.update_service(update))
     }
 
+    async fn delete_service(&self, name: &str) -> Result<(), CloudError> {
+        self.with_ecs(|ecs| ecs.delete_service(name))
+    }
+
     async fn describe_services(&self, names: &[String]) -> Result<Vec<ServiceStatus>, CloudError> {
         Ok(self.with_ecs(|ecs| ecs.describe_services(names)))
     }
@@ -170,6 +174,40 @@ mod tests {
             let events = self.sandbox.service_events(name, 100).await.expect("events");
             events.into_iter().rev().map(|e| e.message).collect()
         }
+    }
+
+    #[tokio::test]
+    async fn a_deleted_service_drains_its_tasks_and_its_name_can_be_used_again() {
+        let w = world(11);
+        let td = w.register("census", "rocker/shiny-verse:4.4.1").await;
+        w.create("census", &td.arn, 2).await;
+        w.advance(60);
+        let arns = w.sandbox.list_tasks("census", TaskFilter::Running).await.expect("listed");
+        assert_eq!(arns.len(), 2);
+
+        w.sandbox.delete_service("census").await.expect("deleted");
+        assert!(w.sandbox.describe_services(&["census".to_owned()]).await.expect("described").is_empty());
+        let update = ServiceUpdate {
+            name: "census".to_owned(),
+            task_definition: None,
+            desired_count: Some(1),
+            force_new_deployment: false,
+        };
+        assert!(matches!(w.sandbox.update_service(&update).await, Err(CloudError::NotFound(_))));
+        assert!(matches!(w.sandbox.delete_service("census").await, Err(CloudError::NotFound(_))));
+        assert!(matches!(w.sandbox.list_tasks("census", TaskFilter::Running).await, Err(CloudError::NotFound(_))));
+
+        // Its tasks go on stopping after the service is gone.
+        w.advance(120);
+        let tasks = w.sandbox.describe_tasks(&arns).await.expect("described");
+        assert_eq!(tasks.len(), 2);
+        assert!(tasks.iter().all(|t| t.last_status == "STOPPED"), "{tasks:#?}");
+
+        // The task definition stays registered and the name is free again.
+        let again = w.create("census", &td.arn, 1).await;
+        assert_eq!(again.desired_count, 1);
+        w.advance(60);
+        assert_eq!(w.service("census").await.running_count, 1);
     }
 
     #[tokio::test]

@@ -185,6 +185,20 @@ impl Fleet for EcsFleet {
         Ok(response::service_status(service))
     }
 
+    async fn delete_service(&self, name: &str) -> Result<(), CloudError> {
+        // `force` scales the service to zero as it deletes it. A service deleted before
+        // (ServiceNotActiveException) maps to NotFound like an unknown one.
+        self.client
+            .delete_service()
+            .cluster(&self.cluster)
+            .service(name)
+            .force(true)
+            .send()
+            .await
+            .map_err(|e| from_sdk("DeleteService", e))?;
+        Ok(())
+    }
+
     async fn describe_services(&self, names: &[String]) -> Result<Vec<ServiceStatus>, CloudError> {
         let mut services = Vec::with_capacity(names.len());
         for batch in names.chunks(SERVICES_PER_CALL) {
