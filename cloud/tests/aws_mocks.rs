@@ -347,6 +347,8 @@ async fn services_are_created_with_a_rolling_back_circuit_breaker_and_managed_ta
         security_groups: vec!["sg-1".into()],
         assign_public_ip: false,
         target_group_arn: None,
+        // Without a target group the grace period is not sent (ECS uses it for the balancer).
+        health_check_grace_period_secs: Some(120),
         container_port: 3838,
         tags: vec![("app".into(), "sales".into())],
     };
@@ -366,6 +368,7 @@ async fn services_are_created_with_a_rolling_back_circuit_breaker_and_managed_ta
     assert_eq!((input.propagate_tags(), input.enable_ecs_managed_tags()), (Some(&PropagateTags::Service), Some(true)));
     assert!(input.client_token().is_some_and(|t| !t.is_empty() && t.len() <= 36));
     assert!(input.load_balancers().is_empty(), "no target group, no load balancer");
+    assert_eq!(input.health_check_grace_period_seconds(), None);
     let vpc = input.network_configuration().and_then(|n| n.awsvpc_configuration()).expect("awsvpc");
     assert_eq!(
         (vpc.subnets(), vpc.security_groups()),

@@ -73,6 +73,7 @@ fn service_spec(name: &str, task_definition: &TaskDefinitionRef, network: &Netwo
         target_group_arn: Some(
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/sales/0123456789abcdef".into(),
         ),
+        health_check_grace_period_secs: Some(120),
         container_port: 3838,
         tags: vec![("app".into(), name.to_owned())],
     }
@@ -211,6 +212,8 @@ async fn services_are_created_on_fargate_in_the_given_network() {
     let [balancer] = service.load_balancers() else { panic!("one load balancer") };
     assert_eq!(balancer.target_group_arn(), spec.target_group_arn.as_deref());
     assert_eq!((balancer.container_name(), balancer.container_port()), (Some("shiny"), Some(3838)));
+    // moto does not keep healthCheckGracePeriodSeconds: the request carries it (unit test in
+    // aws/ecs/request.rs, and aws_mocks.rs for the case without a target group).
     assert_eq!(service.propagate_tags(), Some(&PropagateTags::Service));
     let tags: Vec<_> = service.tags().iter().map(|t| (t.key(), t.value())).collect();
     assert_eq!(tags, [(Some("app"), Some(name.as_str()))]);

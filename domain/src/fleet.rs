@@ -53,6 +53,9 @@ pub struct ServiceSpec {
     pub assign_public_ip: bool,
     /// Optional load-balancer target group the container port is registered with.
     pub target_group_arn: Option<String>,
+    /// With a target group: how long the load balancer's failed health checks are ignored
+    /// after a task starts (R and its packages load slowly). Ignored without a target group.
+    pub health_check_grace_period_secs: Option<u32>,
     pub container_port: u16,
     pub tags: Vec<(String, String)>,
 }

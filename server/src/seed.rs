@@ -90,6 +90,7 @@ pub async fn prepare_sandbox(
                 security_groups: vec!["sg-sandbox".into()],
                 assign_public_ip: false,
                 target_group_arn: None,
+                health_check_grace_period_secs: None,
                 container_port: app.port,
                 tags: vec![],
             })

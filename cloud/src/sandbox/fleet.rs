@@ -96,6 +96,7 @@ mod tests {
             security_groups: vec!["sg-1".to_owned()],
             assign_public_ip: true,
             target_group_arn: None,
+            health_check_grace_period_secs: None,
             container_port: 3838,
             tags: vec![],
         }

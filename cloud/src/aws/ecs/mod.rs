@@ -157,6 +157,7 @@ impl Fleet for EcsFleet {
             .network_configuration(request::network_configuration(spec)?)
             .deployment_configuration(request::deployment_configuration())
             .set_load_balancers(request::load_balancers(spec))
+            .set_health_check_grace_period_seconds(request::health_check_grace_period(spec)?)
             .set_tags(request::tags(&spec.tags))
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)

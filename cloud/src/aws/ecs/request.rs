@@ -133,6 +133,14 @@ pub(crate) fn to_i32(value: u32, field: &str) -> Result<i32, CloudError> {
     i32::try_from(value).map_err(|_| CloudError::Invalid(format!("{field} {value} is too large")))
 }
 
+/// The grace period, only with a target group: ECS uses it for load-balancer health checks.
+pub(crate) fn health_check_grace_period(spec: &ServiceSpec) -> Result<Option<i32>, CloudError> {
+    match (spec.target_group_arn.as_ref(), spec.health_check_grace_period_secs) {
+        (Some(_), Some(secs)) => to_i32(secs, "health-check grace period").map(Some),
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +157,25 @@ mod tests {
         assert_eq!(stop_reason("scaled down"), "scaled down");
         let long = "é".repeat(300);
         assert_eq!(stop_reason(&long).chars().count(), 255);
+    }
+
+    #[test]
+    fn the_grace_period_is_sent_only_with_a_target_group() {
+        let spec = |target_group: Option<&str>, secs: Option<u32>| ServiceSpec {
+            name: "census".into(),
+            task_definition: "census:1".into(),
+            desired_count: 1,
+            subnets: vec!["subnet-1".into()],
+            security_groups: vec!["sg-1".into()],
+            assign_public_ip: false,
+            target_group_arn: target_group.map(str::to_owned),
+            health_check_grace_period_secs: secs,
+            container_port: 3838,
+            tags: vec![],
+        };
+        assert_eq!(health_check_grace_period(&spec(Some("arn:tg"), Some(120))), Ok(Some(120)));
+        assert_eq!(health_check_grace_period(&spec(None, Some(120))), Ok(None));
+        assert_eq!(health_check_grace_period(&spec(Some("arn:tg"), None)), Ok(None));
+        assert!(health_check_grace_period(&spec(Some("arn:tg"), Some(u32::MAX))).is_err());
     }
 }
