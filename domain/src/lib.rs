@@ -12,6 +12,7 @@ pub mod error;
 pub mod fleet;
 pub mod identity;
 pub mod metrics;
+pub mod registry;
 pub mod settings;
 
 pub use app::{AppSlug, Architecture, FargateSize, ImageRef, ValidationError};

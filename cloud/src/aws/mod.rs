@@ -10,12 +10,14 @@
 
 mod cloudwatch;
 mod cognito;
+mod ecr;
 mod ecs;
 mod error;
 mod time;
 
 pub use cloudwatch::CloudWatchMetrics;
 pub use cognito::CognitoDirectory;
+pub use ecr::EcrRegistry;
 pub use ecs::EcsFleet;
 
 use aws_config::retry::RetryConfig;

@@ -31,6 +31,7 @@ mod fleet;
 mod idtoken;
 mod lifecycle;
 mod metrics;
+mod registry;
 mod rng;
 
 pub use clock::ManualClock;
