@@ -1,9 +1,9 @@
 //! The production adapters: ShinyFleet's cloud ports implemented with the official AWS SDK
 //! for Rust — ECS behind [`Fleet`](domain::fleet::Fleet), Cognito behind
 //! [`Directory`](domain::directory::Directory), CloudWatch behind
-//! [`Metrics`](domain::metrics::Metrics).
+//! [`Metrics`](domain::metrics::Metrics), ECR behind [`Registry`](domain::registry::Registry).
 //!
-//! All three are built from one [`SdkConfig`] ([`load_sdk_config`]), so credentials, region,
+//! All of them are built from one [`SdkConfig`] ([`load_sdk_config`]), so credentials, region,
 //! endpoint (an emulator through `AWS_ENDPOINT_URL`), retries and timeouts are decided once.
 //! Each adapter also has a `from_client` constructor taking a ready SDK client, which is how
 //! the tests hand it a mocked one.

@@ -1,6 +1,6 @@
 //! The sandbox: an in-process simulated AWS account behind the same ports as the real
-//! adapters (`Fleet` for ECS, `Directory` for Cognito, `Metrics` for CloudWatch), so the
-//! console runs with no AWS account and tests run without a network.
+//! adapters (`Fleet` for ECS, `Directory` for Cognito, `Metrics` for CloudWatch, `Registry`
+//! for ECR), so the console runs with no AWS account and tests run without a network.
 //!
 //! It is deterministic: everything random is drawn from the seed, and all time comes from
 //! the injected [`Clock`]. The simulation is lazy — nothing runs in the background; each
@@ -12,6 +12,8 @@
 //! - one cluster, [`CLUSTER`], in `us-east-1`, account `000000000000`;
 //! - an image whose reference contains `broken` never starts, so its deployment trips the
 //!   circuit breaker after 3 failed tasks and rolls back to the last completed revision;
+//! - an ECR image's digest is the SHA-256 of its reference; a tag or repository containing
+//!   `missing` does not exist;
 //! - a task is PROVISIONING for 1–2 s, PENDING 2–4 s, ACTIVATING 1–2 s, so RUNNING 4–8 s
 //!   after launch, and HEALTHY 5 s later; stopping takes DEACTIVATING 1–2 s, STOPPING 2–4 s,
 //!   DEPROVISIONING 1–2 s; stopped tasks are listed for an hour;
