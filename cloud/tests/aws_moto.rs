@@ -562,8 +562,22 @@ async fn groups_are_ensured_joined_and_left() {
     pool.directory.add_to_group(&email, "admins").await.expect("adding twice is harmless");
     assert_eq!(pool.directory.groups_of(&email).await.expect("groups read"), ["admins", "viewers"]);
 
+    let other = self::email();
+    pool.directory.invite(&invitation(&other)).await.expect("invited");
+    pool.directory.add_to_group(&other, "admins").await.expect("added");
+    let mut admins: Vec<String> =
+        pool.directory.members_of("admins").await.expect("members listed").into_iter().map(|u| u.email).collect();
+    admins.sort();
+    let mut want = vec![email.clone(), other.clone()];
+    want.sort();
+    assert_eq!(admins, want);
+
     pool.directory.remove_from_group(&email, "admins").await.expect("removed");
     assert_eq!(pool.directory.groups_of(&email).await.expect("groups read"), ["viewers"]);
+    let admins = pool.directory.members_of("admins").await.expect("members listed");
+    assert_eq!(admins.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), [other.as_str()]);
+    let unknown = pool.directory.members_of("no-such-group").await;
+    assert!(matches!(unknown, Err(CloudError::NotFound(_))), "{unknown:?}");
 
     let nobody = pool.directory.add_to_group("nobody@example.com", "viewers").await;
     assert!(matches!(nobody, Err(CloudError::NotFound(_))), "{nobody:?}");

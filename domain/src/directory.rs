@@ -158,6 +158,9 @@ pub trait Directory: Send + Sync + 'static {
     /// The groups a user belongs to, sorted.
     async fn groups_of(&self, username: &str) -> Result<Vec<String>, CloudError>;
 
+    /// Every member of a group (all pages). `NotFound` for an unknown group.
+    async fn members_of(&self, group: &str) -> Result<Vec<User>, CloudError>;
+
     /// Adds a user to a group (idempotent). `NotFound` for an unknown user or group.
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), CloudError>;
 

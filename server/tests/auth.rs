@@ -227,3 +227,36 @@ async fn a_session_the_console_cannot_read_is_treated_as_signed_out() {
     assert_eq!(c.get("/").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(c.anon.get(c.url("/sign-in")).send().await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_disabled_deleted_or_demoted() {
+    let c = TestConsole::with_demo().await;
+    // A script (not a user, so the self-protection does not apply) manages the admins.
+    let (status, created) = c.call(&c.client, "create_token", &[("name", "ops"), ("role", "admin")]).await;
+    assert_eq!(status, 200, "{created}");
+    let token = created["token"].as_str().unwrap().to_owned();
+    let script = reqwest::Client::new();
+    let post = |path: String| script.post(c.url(&path)).bearer_auth(&token).send();
+    // The viewer becomes a second admin, so the first one may go.
+    let (status, _) = c
+        .call(
+            &c.client,
+            "set_person_group",
+            &[("username", VIEWER), ("group", "shinyfleet-admins"), ("member", "true")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(post(format!("/api/v1/users/{ADMIN}/disable")).await.unwrap().status(), 204);
+    // Now the former viewer is the last active admin.
+    let res = post(format!("/api/v1/users/{VIEWER}/disable")).await.unwrap();
+    assert_eq!(res.status(), 409);
+    let message = res.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("last active admin"), "{message}");
+    let res = script.delete(c.url(&format!("/api/v1/users/{VIEWER}"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert_eq!(post(format!("/api/v1/users/{ADMIN}/enable")).await.unwrap().status(), 204);
+    // With two active admins again, one may be disabled.
+    assert_eq!(post(format!("/api/v1/users/{VIEWER}/disable")).await.unwrap().status(), 204);
+    let refused = c.audit_actions().await.into_iter().filter(|(_, a, t)| a == "user.disable" && t == VIEWER).count();
+    assert_eq!(refused, 1, "refused changes are not audited");
+}

@@ -96,6 +96,9 @@ impl Directory for Forger {
     async fn groups_of(&self, u: &str) -> Result<Vec<String>, CloudError> {
         self.sandbox.groups_of(u).await
     }
+    async fn members_of(&self, g: &str) -> Result<Vec<User>, CloudError> {
+        self.sandbox.members_of(g).await
+    }
     async fn add_to_group(&self, u: &str, g: &str) -> Result<(), CloudError> {
         self.sandbox.add_to_group(u, g).await
     }

@@ -103,6 +103,9 @@ pub struct Auth {
     pub sandbox: bool,
     pub throttle: Arc<SignInThrottle>,
     pub challenges: Arc<Challenges>,
+    /// Held while a change that could take the last admin away is checked and made, so two
+    /// admins demoting each other at once cannot leave none.
+    pub admin_changes: Arc<futures::lock::Mutex<()>>,
 }
 
 impl Auth {
@@ -115,6 +118,7 @@ impl Auth {
             sandbox,
             throttle: Arc::new(SignInThrottle::default()),
             challenges: Arc::new(Challenges::default()),
+            admin_changes: Arc::default(),
         }
     }
 

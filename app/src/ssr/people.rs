@@ -8,7 +8,7 @@ use crate::model::{Invited, PeoplePage, Person};
 use crate::ssr::audit::{self, Entry};
 use crate::ssr::auth::{cloud_failure, respond, revoke_sessions, Caller};
 use crate::ssr::AppState;
-use domain::directory::{Invitation, User};
+use domain::directory::{Invitation, User, UserStatus};
 use domain::{CloudError, EmailAddress};
 use serde_json::json;
 
@@ -128,6 +128,10 @@ pub async fn set_enabled(state: &AppState, caller: &Caller, username: &str, enab
         not_self(caller, &username, "You cannot disable your own account.")?;
     }
     let directory = &state.cloud.directory;
+    let _serialised = state.auth.admin_changes.lock().await;
+    if !enabled {
+        keep_an_admin(state, &username).await?;
+    }
     let done = if enabled { directory.enable(&username).await } else { directory.disable(&username).await };
     done.map_err(user_error)?;
     let action = if enabled { "user.enable" } else { "user.disable" };
@@ -150,6 +154,8 @@ pub async fn delete(state: &AppState, caller: &Caller, username: &str, confirm: 
             return Err(respond(AppError::invalid("confirm", "That is not this user's email.")));
         }
     }
+    let _serialised = state.auth.admin_changes.lock().await;
+    keep_an_admin(state, &username).await?;
     directory.delete(&username).await.map_err(user_error)?;
     record_and_revoke(
         state,
@@ -183,10 +189,14 @@ pub async fn set_group(
     if !groups.iter().any(|g| g == group) {
         return Err(respond(AppError::invalid("group", format!("There is no group named {group}."))));
     }
+    let _serialised = state.auth.admin_changes.lock().await;
     let before = directory.groups_of(&username).await.map_err(user_error)?;
     if before.iter().any(|g| g == group) == member {
         // Nothing to change, so nothing to record.
         return Ok(());
+    }
+    if !member && group == state.auth.role_groups.admins {
+        keep_an_admin(state, &username).await?;
     }
     let done = if member {
         directory.add_to_group(&username, group).await
@@ -210,6 +220,25 @@ pub async fn set_group(
         true,
     )
     .await
+}
+
+/// Refuses a change that would leave no active admin (disabling, deleting or demoting the
+/// last one): nobody could then manage the console but `shinyfleet admin invite`. Call it
+/// holding `state.auth.admin_changes`.
+async fn keep_an_admin(state: &AppState, username: &str) -> Result<(), AppError> {
+    let admins = match state.cloud.directory.members_of(&state.auth.role_groups.admins).await {
+        Ok(admins) => admins,
+        Err(CloudError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(cloud_failure(e)),
+    };
+    let active: Vec<_> = admins.iter().filter(|u| u.status == UserStatus::Active).collect();
+    let is_target = |u: &&User| u.username.eq_ignore_ascii_case(username) || u.email.eq_ignore_ascii_case(username);
+    if active.len() <= 1 && active.iter().any(is_target) {
+        return Err(respond(AppError::Conflict(format!(
+            "{username} is the last active admin: make someone else an admin first."
+        ))));
+    }
+    Ok(())
 }
 
 /// Refuses a change of the caller's own account. The pool takes user names without case and

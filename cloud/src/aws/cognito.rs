@@ -231,6 +231,28 @@ impl Directory for CognitoDirectory {
         Ok(groups)
     }
 
+    async fn members_of(&self, group: &str) -> Result<Vec<User>, CloudError> {
+        let mut members = Vec::new();
+        let mut next = None;
+        loop {
+            let out = self
+                .client
+                .list_users_in_group()
+                .user_pool_id(&self.user_pool_id)
+                .group_name(group)
+                .limit(MAX_USERS_PER_PAGE as i32)
+                .set_next_token(next)
+                .send()
+                .await
+                .map_err(|e| from_sdk("ListUsersInGroup", e))?;
+            members.extend(out.users().iter().map(user));
+            next = non_empty(out.next_token());
+            if next.is_none() {
+                return Ok(members);
+            }
+        }
+    }
+
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), CloudError> {
         self.client
             .admin_add_user_to_group()

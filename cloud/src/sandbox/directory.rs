@@ -249,6 +249,13 @@ impl Pool {
         Ok(account.groups.iter().cloned().collect())
     }
 
+    fn members_of(&self, group: &str) -> Result<Vec<User>, CloudError> {
+        if !self.groups.contains(group) {
+            return Err(CloudError::NotFound(format!("group {group}")));
+        }
+        Ok(self.users.values().filter(|a| a.groups.contains(group)).map(Account::user).collect())
+    }
+
     fn set_membership(&mut self, username: &str, group: &str, member: bool) -> Result<(), CloudError> {
         if !self.groups.contains(group) {
             return Err(CloudError::NotFound(format!("group {group}")));
@@ -477,6 +484,10 @@ impl Directory for Sandbox {
 
     async fn groups_of(&self, username: &str) -> Result<Vec<String>, CloudError> {
         self.with_pool(|pool, _| pool.groups_of(username))
+    }
+
+    async fn members_of(&self, group: &str) -> Result<Vec<User>, CloudError> {
+        self.with_pool(|pool, _| pool.members_of(group))
     }
 
     async fn add_to_group(&self, username: &str, group: &str) -> Result<(), CloudError> {
