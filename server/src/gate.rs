@@ -136,7 +136,8 @@ pub struct GateState {
 
 /// Paths anyone may fetch: health, the compiled site, the sign-in page.
 fn is_public(path: &str) -> bool {
-    path == "/healthz" || path == "/favicon.svg" || path.starts_with("/pkg/") || path == "/sign-in"
+    let site_file = path.starts_with("/pkg/") && !path.contains("..") && !path.contains("//");
+    path == "/healthz" || path == "/favicon.svg" || site_file || path == "/sign-in"
 }
 
 /// The middleware.
@@ -374,6 +375,16 @@ mod tests {
         assert_eq!(bearer_token(&headers(&[("authorization", "Basic YTpi")])), Ok(None));
         assert_eq!(bearer_token(&headers(&[("authorization", "Bearer ")])), Err(()));
         assert_eq!(bearer_token(&headers(&[("authorization", "Bearer")])), Err(()));
+    }
+
+    #[test]
+    fn only_health_the_compiled_site_and_the_sign_in_page_are_public() {
+        for public in ["/healthz", "/favicon.svg", "/pkg/shinyfleet.wasm", "/pkg/shinyfleet.css", "/sign-in"] {
+            assert!(is_public(public), "{public}");
+        }
+        for private in ["/", "/people", "/pkg/../people", "/pkg//people", "/sign-in/x", "/healthz/x", "/pkg"] {
+            assert!(!is_public(private), "{private}");
+        }
     }
 
     #[test]
