@@ -15,7 +15,7 @@ use aws_sdk_ecs::types::{
 };
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use cloud::aws::{CloudWatchMetrics, CognitoDirectory, EcsFleet};
-use cloud::jwt::{JwksSource, JwtConfig, JwtVerifier};
+use cloud::jwt::JwtVerifier;
 use domain::directory::{Directory, Invitation, SignIn, UserStatus};
 use domain::fleet::{Fleet, ServiceSpec, ServiceUpdate, TaskDefinitionRef, TaskDefinitionSpec, TaskFilter};
 use domain::metrics::{MetricKind, MetricWindow, Metrics, Series};
@@ -352,39 +352,9 @@ struct Pool {
 }
 
 async fn pool() -> Pool {
-    use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, PasswordPolicyType, UserPoolPolicyType};
     let config = moto::sdk_config().await;
     let raw = aws_sdk_cognitoidentityprovider::Client::new(&config);
-    let policy = PasswordPolicyType::builder()
-        .minimum_length(12)
-        .require_uppercase(true)
-        .require_lowercase(true)
-        .require_numbers(true)
-        .require_symbols(true)
-        .build();
-    let created = raw
-        .create_user_pool()
-        .pool_name(unique("pool"))
-        .policies(UserPoolPolicyType::builder().password_policy(policy).build())
-        .send()
-        .await
-        .expect("pool created");
-    let pool_id = created.user_pool().and_then(|p| p.id()).expect("a pool id").to_owned();
-    let app = raw
-        .create_user_pool_client()
-        .user_pool_id(&pool_id)
-        .client_name("shinyfleet")
-        .generate_secret(false)
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
-        // Cognito lets a client without read attributes read them all; moto puts only the
-        // listed ones in the ID token.
-        .read_attributes("email")
-        .read_attributes("email_verified")
-        .send()
-        .await
-        .expect("app client created");
-    let client_id = app.user_pool_client().and_then(|c| c.client_id()).expect("a client id").to_owned();
+    let (pool_id, client_id) = moto::user_pool(&config).await;
     let directory = CognitoDirectory::new(&config, pool_id.clone(), client_id.clone());
     Pool { raw, directory, id: pool_id, client_id }
 }
@@ -462,14 +432,7 @@ async fn an_invited_user_signs_in_sets_a_password_and_signs_out() {
 impl Pool {
     /// A verifier of this pool's ID tokens for `audience`, with moto's keys.
     async fn verifier(&self, audience: &str) -> JwtVerifier {
-        let endpoint = moto::endpoint().await;
-        let region = self.id.split_once('_').map(|(region, _)| region).expect("a pool id starts with its region");
-        let config = JwtConfig {
-            issuer: format!("https://cognito-idp.{region}.amazonaws.com/{}", self.id),
-            audience: audience.to_owned(),
-            jwks: JwksSource::Url(format!("{endpoint}/{}/.well-known/jwks.json", self.id)),
-        };
-        JwtVerifier::new(config, Arc::new(SystemClock))
+        JwtVerifier::new(moto::jwt_config(&self.id, audience).await, Arc::new(SystemClock))
     }
 }
 

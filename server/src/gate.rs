@@ -13,7 +13,7 @@
 
 use app::api::{access_of, Access};
 use app::error::AppError;
-use app::ssr::auth::{session_principal, Principal, RequestCtx, Via};
+use app::ssr::auth::{check_role, session_principal, Principal, RequestCtx, Via};
 use app::ssr::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -106,7 +106,7 @@ impl LoadBalancerSignIn {
             cache.get(username).filter(|(_, at)| now - *at < Duration::seconds(Self::GROUPS_TTL_SECS)).cloned()
         };
         let Some((groups, at)) = cached else { return Ok(None) };
-        let revoked = app::ssr::auth::revoked_at(&state.pool, &username.to_lowercase())
+        let revoked = app::ssr::auth::revoked_at(&state.pool, username)
             .await
             .map_err(|e| CloudError::Unavailable(format!("database: {e}")))?;
         Ok(revoked.is_none_or(|r| r < at).then_some(groups))
@@ -168,11 +168,11 @@ pub async fn gatekeeper(State(gs): State<GateState>, mut req: Request<Body>, nex
     if path.starts_with(app::api::SERVER_FN_PREFIX) {
         match access_of(&path) {
             Some(Access::Public) => {}
-            Some(Access::Role(needed)) => match &ctx.principal {
-                None => return refuse(&path, AppError::Unauthorized),
-                Some(p) if !p.role.allows(needed) => return refuse(&path, AppError::Forbidden),
-                Some(_) => {}
-            },
+            Some(Access::Role(needed)) => {
+                if let Err(e) = check_role(ctx.principal.as_ref(), needed) {
+                    return refuse(&path, e);
+                }
+            }
             None => {
                 tracing::error!(%path, "a server function missing from app::api::ACCESS was refused");
                 return refuse(&path, AppError::NotFound);

@@ -13,7 +13,7 @@ pub mod seed;
 pub mod telemetry;
 
 use app::model::ConsoleInfo;
-use app::ssr::auth::Auth;
+use app::ssr::auth::{Auth, LoadBalancer};
 use app::ssr::{AppState, Cloud, SandboxHints};
 use axum::body::Body;
 use axum::extract::State;
@@ -132,15 +132,12 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
             region: chosen.region.clone(),
             refresh_secs: config.refresh_secs,
         },
-        auth: Auth {
-            load_balancer_sign_out: config.alb_sign_out_url.clone(),
-            ..Auth::new(
-                config.role_groups(),
-                chrono::Duration::hours(config.session_max_hours),
-                config.alb_key_url.is_some(),
-                chosen.sandbox.is_some(),
-            )
-        },
+        auth: Auth::new(
+            config.role_groups(),
+            chrono::Duration::hours(config.session_max_hours),
+            config.alb_key_url.as_ref().map(|_| LoadBalancer { sign_out_url: config.alb_sign_out_url.clone() }),
+            chosen.sandbox.is_some(),
+        ),
         sandbox_hints: chosen.sandbox.clone().map(|s| Arc::new(SandboxPasswords(s)) as Arc<dyn SandboxHints>),
     }
 }

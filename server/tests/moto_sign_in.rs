@@ -8,9 +8,8 @@ mod moto;
 mod support;
 
 use app::ssr::Cloud;
-use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
 use cloud::aws::CognitoDirectory;
-use cloud::jwt::{JwksSource, JwtConfig, JwtVerifier};
+use cloud::jwt::JwtVerifier;
 use domain::directory::{Directory, Invitation};
 use domain::SystemClock;
 use reqwest::StatusCode;
@@ -24,31 +23,8 @@ const CHOSEN: &str = "Chosen-Pass-2026";
 /// A new pool and app client in moto, and the directory and verifier the console uses for it.
 async fn moto_pool() -> (Arc<CognitoDirectory>, Arc<JwtVerifier>) {
     let config = moto::sdk_config().await;
-    let raw = aws_sdk_cognitoidentityprovider::Client::new(&config);
-    let created = raw.create_user_pool().pool_name(moto::unique("console")).send().await.expect("pool");
-    let pool_id = created.user_pool().and_then(|p| p.id()).expect("pool id").to_owned();
-    let app = raw
-        .create_user_pool_client()
-        .user_pool_id(&pool_id)
-        .client_name("shinyfleet")
-        .generate_secret(false)
-        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
-        .read_attributes("email")
-        .send()
-        .await
-        .expect("app client");
-    let client_id = app.user_pool_client().and_then(|c| c.client_id()).expect("client id").to_owned();
-    let region = pool_id.split_once('_').map(|(r, _)| r.to_owned()).expect("region");
-    let endpoint = moto::endpoint().await;
-    let verifier = JwtVerifier::new(
-        JwtConfig {
-            // moto's tokens carry the real AWS issuer while moto serves the keys.
-            issuer: format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"),
-            audience: client_id.clone(),
-            jwks: JwksSource::Url(format!("{endpoint}/{pool_id}/.well-known/jwks.json")),
-        },
-        Arc::new(SystemClock),
-    );
+    let (pool_id, client_id) = moto::user_pool(&config).await;
+    let verifier = JwtVerifier::new(moto::jwt_config(&pool_id, &client_id).await, Arc::new(SystemClock));
     (Arc::new(CognitoDirectory::new(&config, pool_id, client_id)), Arc::new(verifier))
 }
 

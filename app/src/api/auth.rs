@@ -16,7 +16,7 @@ pub async fn whoami() -> Result<Option<Viewer>, AppError> {
 #[server(prefix = "/sfn", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: String) -> Result<SignInOutcome, AppError> {
     let state = crate::ssr::state()?;
-    if state.auth.load_balancer {
+    if state.auth.load_balancer.is_some() {
         // The load balancer signs users in; a password sign-in here would bypass it.
         return Err(crate::ssr::auth::respond(AppError::Forbidden));
     }

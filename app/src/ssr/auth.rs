@@ -12,11 +12,9 @@ use crate::error::AppError;
 use crate::model::{SignInOutcome, Viewer};
 use crate::ssr::audit::{self, Entry};
 use crate::ssr::AppState;
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use domain::directory::{PasswordPolicy, SignIn, Tokens};
 use domain::{CloudError, EmailAddress, Role, RoleGroups};
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -31,6 +29,7 @@ const CHALLENGE_KEY: &str = "challenge";
 
 /// How a principal proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Via {
     /// Password sign-in, then the session cookie.
     Session,
@@ -95,10 +94,9 @@ pub struct Auth {
     pub role_groups: RoleGroups,
     /// A session ends this long after sign-in, however active (the idle limit is the cookie's).
     pub session_max_age: Duration,
-    /// Users are signed in by the load balancer (`x-amzn-oidc-data`), not by the sign-in page.
-    pub load_balancer: bool,
-    /// Where sign-out sends users behind the load balancer (e.g. Cognito's `/logout`).
-    pub load_balancer_sign_out: Option<String>,
+    /// Set when users are signed in by a load balancer (`x-amzn-oidc-data`), not by the
+    /// sign-in page.
+    pub load_balancer: Option<LoadBalancer>,
     /// The console runs on the sandbox.
     pub sandbox: bool,
     pub throttle: Arc<SignInThrottle>,
@@ -108,13 +106,24 @@ pub struct Auth {
     pub admin_changes: Arc<futures::lock::Mutex<()>>,
 }
 
+/// Sign-in by a load balancer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadBalancer {
+    /// Where sign-out sends users (e.g. Cognito's `/logout`); the console's home when `None`.
+    pub sign_out_url: Option<String>,
+}
+
 impl Auth {
-    pub fn new(role_groups: RoleGroups, session_max_age: Duration, load_balancer: bool, sandbox: bool) -> Self {
+    pub fn new(
+        role_groups: RoleGroups,
+        session_max_age: Duration,
+        load_balancer: Option<LoadBalancer>,
+        sandbox: bool,
+    ) -> Self {
         Self {
             role_groups,
             session_max_age,
             load_balancer,
-            load_balancer_sign_out: None,
             sandbox,
             throttle: Arc::new(SignInThrottle::default()),
             challenges: Arc::new(Challenges::default()),
@@ -149,13 +158,19 @@ pub fn session() -> Result<Session, AppError> {
 /// `Forbidden` when the role is too weak. The response status is set to match.
 pub fn require(needed: Role) -> Result<Caller, AppError> {
     let ctx = request_ctx();
-    let Some(principal) = ctx.principal else {
-        return Err(respond(AppError::Unauthorized));
-    };
-    if !principal.role.allows(needed) {
-        return Err(respond(AppError::Forbidden));
-    }
+    check_role(ctx.principal.as_ref(), needed).map_err(respond)?;
+    let principal = ctx.principal.ok_or(AppError::Unauthorized)?;
     Ok(Caller { principal, source: ctx.source })
+}
+
+/// The one role rule, for server functions, the gatekeeper and the API's routes:
+/// `Unauthorized` without a principal, `Forbidden` when its role is weaker than `needed`.
+pub fn check_role(principal: Option<&Principal>, needed: Role) -> Result<(), AppError> {
+    match principal {
+        None => Err(AppError::Unauthorized),
+        Some(p) if !p.role.allows(needed) => Err(AppError::Forbidden),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Sets the HTTP status of the current server function's response to the error's.
@@ -190,8 +205,7 @@ pub async fn session_principal(
     let expired = now - principal.since > auth.session_max_age;
     let revoked = match &principal.username {
         Some(username) => {
-            let username = username.to_lowercase();
-            revoked_at(pool, &username).await.map_err(crate::ssr::internal)?.is_some_and(|at| at >= principal.since)
+            revoked_at(pool, username).await.map_err(crate::ssr::internal)?.is_some_and(|at| at >= principal.since)
         }
         None => false,
     };
@@ -202,8 +216,10 @@ pub async fn session_principal(
     Ok(Some(principal))
 }
 
-/// When the sessions of `username` (lower-cased) were last revoked.
+/// When the sessions of `username` were last revoked (names compared without case, as the
+/// pool compares them).
 pub async fn revoked_at(pool: &SqlitePool, username: &str) -> sqlx::Result<Option<DateTime<Utc>>> {
+    let username = username.to_lowercase();
     sqlx::query_scalar!(
         r#"SELECT revoked_at AS "revoked_at: DateTime<Utc>" FROM user_revocations WHERE username = ?"#,
         username
@@ -255,7 +271,7 @@ pub async fn sign_in(
     match answer {
         Ok(SignIn::Authenticated(tokens)) => {
             let outcome = establish(state, session, &email, &tokens, next, source).await?;
-            throttle.succeeded(email.as_str(), source, now);
+            throttle.succeeded(email.as_str());
             Ok(outcome)
         }
         Ok(SignIn::NewPasswordRequired { session: challenge }) => {
@@ -372,7 +388,8 @@ async fn establish(
 pub async fn sign_out(state: &AppState, session: &Session, ctx: &RequestCtx) -> Result<String, AppError> {
     if ctx.principal.as_ref().is_some_and(|p| p.via == Via::LoadBalancer) {
         forget_load_balancer_session();
-        return Ok(state.auth.load_balancer_sign_out.clone().unwrap_or_else(|| "/".to_owned()));
+        let sign_out_url = state.auth.load_balancer.as_ref().and_then(|lb| lb.sign_out_url.clone());
+        return Ok(sign_out_url.unwrap_or_else(|| "/".to_owned()));
     }
     let Some(principal) = ctx.principal.as_ref().filter(|p| p.via == Via::Session) else {
         session.flush().await.map_err(crate::ssr::internal)?;
@@ -497,10 +514,9 @@ impl SignInThrottle {
         }
     }
 
-    /// A successful sign-in forgets the account's failures (not the address's) and its own
-    /// attempt.
-    pub fn succeeded(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) {
-        self.release(email, source, now);
+    /// A successful sign-in forgets the account's failures (not the address's); its own
+    /// attempt was given back with [`release`](Self::release) when the directory said yes.
+    pub fn succeeded(&self, email: &str) {
         self.attempts.lock().unwrap_or_else(|e| e.into_inner()).remove(&format!("account:{email}"));
     }
 }
@@ -520,9 +536,7 @@ impl Challenges {
     const TTL_SECS: i64 = 180;
 
     fn put(&self, email: &str, challenge: String, now: DateTime<Utc>) -> Result<String, AppError> {
-        let mut bytes = [0u8; 24];
-        SystemRandom::new().fill(&mut bytes).map_err(|_| crate::ssr::internal("the system random generator failed"))?;
-        let nonce = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let nonce = crate::ssr::tokens::random_url_safe::<24>()?;
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.retain(|_, (_, _, expires)| *expires > now);
         pending.insert(nonce.clone(), (email.to_owned(), challenge, now + Duration::seconds(Self::TTL_SECS)));
@@ -606,7 +620,8 @@ mod tests {
             t.reserve("ada@example.org", Some("10.0.0.1"), now).unwrap();
         }
         t.reserve("ada@example.org", Some("10.0.0.1"), now).unwrap();
-        t.succeeded("ada@example.org", Some("10.0.0.1"), now);
+        t.release("ada@example.org", Some("10.0.0.1"), now);
+        t.succeeded("ada@example.org");
         assert!(t.reserve("ada@example.org", Some("10.0.0.1"), now).is_ok());
     }
 

@@ -93,20 +93,22 @@ pub async fn invite(state: &AppState, caller: &Caller, email: &str, group: Optio
         Err(e) => return Err(cloud_failure(e)),
     };
     let mut groups = vec![];
+    let mut not_grouped = None;
     if let Some(group) = group {
-        if let Err(e) = directory.add_to_group(&user.username, group).await {
-            // The invitation went out; say what is missing rather than pretend nothing happened.
-            record(state, caller, "user.invite", email.as_str(), None, Some(json!({ "email": email, "groups": [] })))
-                .await?;
-            tracing::warn!(error = %e, "an invited user could not be added to their group");
-            return Err(respond(AppError::Conflict(format!(
-                "{email} was invited, but could not be added to {group}; add the group from the list."
-            ))));
+        match directory.add_to_group(&user.username, group).await {
+            Ok(()) => groups.push(group.to_owned()),
+            Err(e) => not_grouped = Some((group, e)),
         }
-        groups.push(group.to_owned());
     }
-    record(state, caller, "user.invite", email.as_str(), None, Some(json!({ "email": email, "groups": groups })))
-        .await?;
+    let after = json!({ "email": email, "groups": groups });
+    record(state, caller, "user.invite", email.as_str(), None, Some(after), false).await?;
+    if let Some((group, e)) = not_grouped {
+        // The invitation went out; say what is missing rather than pretend nothing happened.
+        tracing::warn!(error = %e, "an invited user could not be added to their group");
+        return Err(respond(AppError::Conflict(format!(
+            "{email} was invited, but could not be added to {group}; add the group from the list."
+        ))));
+    }
     let sandbox_temporary_password = state.sandbox_hints.as_ref().and_then(|h| h.temporary_password(email.as_str()));
     Ok(Invited { person: person(user, groups), sandbox_temporary_password })
 }
@@ -115,7 +117,7 @@ pub async fn invite(state: &AppState, caller: &Caller, email: &str, group: Optio
 pub async fn resend(state: &AppState, caller: &Caller, username: &str) -> Result<(), AppError> {
     let username = parse_username(username)?;
     match state.cloud.directory.resend_invitation(&username).await {
-        Ok(()) => record(state, caller, "user.resend_invitation", &username, None, None).await,
+        Ok(()) => record(state, caller, "user.resend_invitation", &username, None, None, false).await,
         Err(e) => Err(user_error(e)),
     }
 }
@@ -135,7 +137,7 @@ pub async fn set_enabled(state: &AppState, caller: &Caller, username: &str, enab
     let done = if enabled { directory.enable(&username).await } else { directory.disable(&username).await };
     done.map_err(user_error)?;
     let action = if enabled { "user.enable" } else { "user.disable" };
-    record_and_revoke(state, caller, action, &username, None, json!({ "enabled": enabled }), !enabled).await
+    record(state, caller, action, &username, None, Some(json!({ "enabled": enabled })), !enabled).await
 }
 
 /// Deletes a user for good; `confirm` must repeat their user name or email.
@@ -157,16 +159,8 @@ pub async fn delete(state: &AppState, caller: &Caller, username: &str, confirm: 
     let _serialised = state.auth.admin_changes.lock().await;
     keep_an_admin(state, &username).await?;
     directory.delete(&username).await.map_err(user_error)?;
-    record_and_revoke(
-        state,
-        caller,
-        "user.delete",
-        &username,
-        Some(json!({ "exists": true })),
-        json!({ "exists": false }),
-        true,
-    )
-    .await
+    let (before, after) = (json!({ "exists": true }), json!({ "exists": false }));
+    record(state, caller, "user.delete", &username, Some(before), Some(after), true).await
 }
 
 /// Adds a user to a group or removes them from it. Group changes end the user's sessions, so
@@ -210,16 +204,8 @@ pub async fn set_group(
         after.sort();
     }
     let action = if member { "user.add_group" } else { "user.remove_group" };
-    record_and_revoke(
-        state,
-        caller,
-        action,
-        &username,
-        Some(json!({ "groups": before })),
-        json!({ "groups": after }),
-        true,
-    )
-    .await
+    let (before, after) = (json!({ "groups": before }), json!({ "groups": after }));
+    record(state, caller, action, &username, Some(before), Some(after), true).await
 }
 
 /// Refuses a change that would leave no active admin (disabling, deleting or demoting the
@@ -262,31 +248,20 @@ fn user_error(e: CloudError) -> AppError {
     }
 }
 
+/// Records a change the directory accepted about user `username` and, when it takes access
+/// away (`revoke`), ends the user's sessions in the same transaction.
 async fn record(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), AppError> {
-    let actor = caller.actor();
-    let entry = Entry { actor: &actor, source: caller.source(), action, target, before, after };
-    audit::record_alone(&state.pool, &entry, state.clock.now()).await.map_err(crate::ssr::internal)
-}
-
-async fn record_and_revoke(
     state: &AppState,
     caller: &Caller,
     action: &str,
     username: &str,
     before: Option<serde_json::Value>,
-    after: serde_json::Value,
+    after: Option<serde_json::Value>,
     revoke: bool,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
     let actor = caller.actor();
-    let entry = Entry { before, ..Entry::new(&actor, caller.source(), action, username).after(after) };
+    let entry = Entry { actor: &actor, source: caller.source(), action, target: username, before, after };
     let mut tx = state.pool.begin().await.map_err(crate::ssr::internal)?;
     audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
     if revoke {

@@ -23,9 +23,14 @@ const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
 /// A new random token.
 pub fn generate() -> Result<String, AppError> {
-    let mut bytes = [0u8; 32];
+    Ok(format!("{PREFIX}{}", random_url_safe::<32>()?))
+}
+
+/// `N` bytes from the system's secure random generator, as unpadded base64url.
+pub fn random_url_safe<const N: usize>() -> Result<String, AppError> {
+    let mut bytes = [0u8; N];
     SystemRandom::new().fill(&mut bytes).map_err(|_| crate::ssr::internal("the system random generator failed"))?;
-    Ok(format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The stored form of a token: lowercase hex SHA-256.

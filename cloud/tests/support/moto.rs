@@ -54,6 +54,57 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{run:x}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A new Cognito user pool (passwords: at least 12 characters with upper- and lower-case
+/// letters, digits and symbols) and an app client like the console's (no secret,
+/// `USER_PASSWORD_AUTH`): `(pool id, client id)`.
+pub async fn user_pool(config: &SdkConfig) -> (String, String) {
+    use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, PasswordPolicyType, UserPoolPolicyType};
+    let raw = aws_sdk_cognitoidentityprovider::Client::new(config);
+    let policy = PasswordPolicyType::builder()
+        .minimum_length(12)
+        .require_uppercase(true)
+        .require_lowercase(true)
+        .require_numbers(true)
+        .require_symbols(true)
+        .build();
+    let created = raw
+        .create_user_pool()
+        .pool_name(unique("pool"))
+        .policies(UserPoolPolicyType::builder().password_policy(policy).build())
+        .send()
+        .await
+        .expect("pool created");
+    let pool_id = created.user_pool().and_then(|p| p.id()).expect("a pool id").to_owned();
+    let app = raw
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name("shinyfleet")
+        .generate_secret(false)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        // Cognito lets a client without read attributes read them all; moto puts only the
+        // listed ones in the ID token.
+        .read_attributes("email")
+        .read_attributes("email_verified")
+        .send()
+        .await
+        .expect("app client created");
+    let client_id = app.user_pool_client().and_then(|c| c.client_id()).expect("a client id").to_owned();
+    (pool_id, client_id)
+}
+
+/// How to verify the ID tokens of `pool_id` for `audience`: moto's tokens carry the real AWS
+/// issuer, while moto itself serves the pool's keys.
+pub async fn jwt_config(pool_id: &str, audience: &str) -> cloud::jwt::JwtConfig {
+    let endpoint = endpoint().await;
+    let region = pool_id.split_once('_').map(|(region, _)| region).expect("a pool id starts with its region");
+    cloud::jwt::JwtConfig {
+        issuer: format!("https://cognito-idp.{region}.amazonaws.com/{pool_id}"),
+        audience: audience.to_owned(),
+        jwks: cloud::jwt::JwksSource::Url(format!("{endpoint}/{pool_id}/.well-known/jwks.json")),
+    }
+}
+
 /// The default VPC's subnets and its `default` security group, which moto's ECS insists exist.
 pub struct Network {
     pub subnets: Vec<String>,

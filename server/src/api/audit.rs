@@ -35,7 +35,7 @@ pub async fn list(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (filter, before) = filter(query)?;
-    let page = audit::page(&state.pool, &filter, before).await.map_err(|e| ApiError(internal(e)))?;
+    let page = audit::page(&state.pool, &filter, before).await.map_err(app::ssr::internal)?;
     Ok(Json(json!({ "rows": page.rows, "next_before": page.next_before })).into_response())
 }
 
@@ -45,8 +45,7 @@ pub async fn csv(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (filter, before) = filter(query)?;
-    let rows =
-        audit::query(&state.pool, &filter, before, audit::EXPORT_LIMIT).await.map_err(|e| ApiError(internal(e)))?;
+    let rows = audit::query(&state.pool, &filter, before, audit::EXPORT_LIMIT).await.map_err(app::ssr::internal)?;
     let name = format!("shinyfleet-audit-{}.csv", state.clock.now().format("%Y%m%d-%H%M%S"));
     Ok((
         [
@@ -56,9 +55,4 @@ pub async fn csv(
         audit::to_csv(&rows),
     )
         .into_response())
-}
-
-fn internal(e: sqlx::Error) -> AppError {
-    tracing::error!(error = %e, "audit query failed");
-    AppError::Internal
 }
