@@ -15,6 +15,8 @@ test("an admin invites a colleague, sees them invited, and disables them", async
     await expect(page.getByText(`Invitation sent to ${email}`)).toBeVisible({ timeout: 2_000 });
   }).toPass({ timeout: 20_000 });
   await expect(page.getByText(/Sandbox: their temporary password is/)).toBeVisible();
+  // The form is ready for the next colleague: a second click cannot invite the same one again.
+  await expect(page.getByLabel("Email address")).toHaveValue("");
   const row = page.locator(`tr[data-email="${email}"]`);
   await expect(row).toBeVisible();
   await expect(row.getByText("invited", { exact: true })).toBeVisible();

@@ -120,6 +120,13 @@ fn InviteCard(action: ServerAction<InvitePerson>, groups: Vec<String>, role_grou
     let email_error = Signal::derive(move || result.with(|r| field_error(r, "email")));
     let group_error = Signal::derive(move || result.with(|r| field_error(r, "group")));
     let other_error = Signal::derive(move || result.with(|r| form_error(r, &["email", "group"])));
+    // An invitation sent empties the field, so a second click cannot send it twice.
+    let email_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(input)) = (result.get(), email_input.get()) {
+            input.set_value("");
+        }
+    });
     let options = groups
         .into_iter()
         .map(|g| {
@@ -167,6 +174,7 @@ fn InviteCard(action: ServerAction<InvitePerson>, groups: Vec<String>, role_grou
                         required
                         autocomplete="off"
                         placeholder="colleague@example.org"
+                        node_ref=email_input
                         aria-invalid=move || email_error.get().map(|_| "true")
                         aria-describedby="invite-email-error"
                     />
