@@ -67,10 +67,15 @@ pub(crate) enum Fate {
     ExitsOnStart,
 }
 
+/// How the sandbox's registry marks the digest of a `broken` tag, so that a deploy pinned
+/// to that digest is just as broken.
+pub(crate) const BROKEN_DIGEST_PREFIX: &str = "sha256:0bad0bad";
+
 impl Fate {
-    /// The sandbox's convention: an image whose reference contains `broken` never starts.
+    /// The sandbox's convention: an image whose reference contains `broken`, or that is
+    /// pinned to the digest the sandbox's registry gave a `broken` tag, never starts.
     pub(crate) fn of_image(image: &str) -> Self {
-        if image.contains("broken") {
+        if image.contains("broken") || image.contains(&format!("@{BROKEN_DIGEST_PREFIX}")) {
             Self::ExitsOnStart
         } else {
             Self::Starts
@@ -152,6 +157,8 @@ mod tests {
         }
         assert_eq!(Fate::of_image("123.dkr.ecr.us-east-1.amazonaws.com/app:broken-1"), Fate::ExitsOnStart);
         assert_eq!(Fate::of_image("rocker/shiny-verse:4.4.1"), Fate::Starts);
+        let pinned = format!("123.dkr.ecr.us-east-1.amazonaws.com/app@{BROKEN_DIGEST_PREFIX}{}", "0".repeat(56));
+        assert_eq!(Fate::of_image(&pinned), Fate::ExitsOnStart);
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //! - one cluster, [`CLUSTER`], in `us-east-1`, account `000000000000`;
 //! - an image whose reference contains `broken` never starts, so its deployment trips the
 //!   circuit breaker after 3 failed tasks and rolls back to the last completed revision;
-//! - an ECR image's digest is the SHA-256 of its reference; a tag or repository containing
-//!   `missing` does not exist;
+//! - an ECR image's digest is the SHA-256 of its reference (for a `broken` tag, with its first
+//!   hex digits replaced by `0bad0bad`, so the image pinned to it is broken too); a tag or
+//!   repository containing `missing` does not exist;
 //! - a task is PROVISIONING for 1–2 s, PENDING 2–4 s, ACTIVATING 1–2 s, so RUNNING 4–8 s
 //!   after launch, and HEALTHY 5 s later; stopping takes DEACTIVATING 1–2 s, STOPPING 2–4 s,
 //!   DEPROVISIONING 1–2 s; stopped tasks are listed for an hour;

@@ -2,8 +2,11 @@
 //! and a tag's digest is `sha256:` and the SHA-256 of the image reference, so the same
 //! reference always resolves to the same digest and two references never share one. For the
 //! console's tests and demo to show the errors, an image whose tag contains `missing` is not
-//! found, nor is any image of a repository whose name contains `missing`.
+//! found, nor is any image of a repository whose name contains `missing`; the digest of a tag
+//! containing `broken` starts with [`BROKEN_DIGEST_PREFIX`], so the image pinned to it stays
+//! broken in the sandbox's ECS.
 
+use super::lifecycle::BROKEN_DIGEST_PREFIX;
 use super::Sandbox;
 use async_trait::async_trait;
 use domain::registry::{EcrImage, ImageId, Registry};
@@ -25,6 +28,10 @@ impl Registry for Sandbox {
         }
         match &ecr.reference {
             ImageId::Tag(tag) if tag.contains(MISSING) => Err(ecr.image_not_found()),
+            ImageId::Tag(tag) if tag.contains("broken") => {
+                let digest = fake_digest(&image.to_string());
+                Ok(Some(format!("{BROKEN_DIGEST_PREFIX}{}", &digest[BROKEN_DIGEST_PREFIX.len()..])))
+            }
             ImageId::Tag(_) => Ok(Some(fake_digest(&image.to_string()))),
             ImageId::Digest(digest) => Ok(Some(digest.clone())),
         }
@@ -74,6 +81,15 @@ mod tests {
 
         let pinned = format!("{ECR}/team/sales@{digest}");
         assert_eq!(resolve(&pinned).await, Ok(Some(digest)));
+    }
+
+    #[tokio::test]
+    async fn a_broken_tags_digest_is_marked_broken() {
+        let digest = resolve(&format!("{ECR}/team/sales:broken")).await.expect("resolved").expect("an ECR image");
+        assert!(digest.starts_with(BROKEN_DIGEST_PREFIX), "{digest}");
+        assert_eq!(digest.len(), "sha256:".len() + 64);
+        let fine = resolve(&format!("{ECR}/team/sales:v1")).await.expect("resolved").expect("an ECR image");
+        assert!(!fine.starts_with(BROKEN_DIGEST_PREFIX));
     }
 
     #[tokio::test]
