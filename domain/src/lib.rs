@@ -6,6 +6,8 @@
 
 pub mod app;
 pub mod clock;
+pub mod definition;
+pub mod deploy;
 pub mod directory;
 pub mod email;
 pub mod error;
@@ -17,6 +19,7 @@ pub mod settings;
 
 pub use app::{AppSlug, Architecture, FargateSize, ImageRef, ValidationError};
 pub use clock::{Clock, SystemClock};
+pub use definition::{AppDefinition, AppInput};
 pub use email::EmailAddress;
 pub use error::CloudError;
 pub use identity::{Identity, IdentityVerifier, Role, RoleGroups};

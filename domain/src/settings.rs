@@ -103,6 +103,13 @@ pub enum HealthCheckTool {
 }
 
 impl HealthCheckTool {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthCheckTool::Curl => "curl",
+            HealthCheckTool::Wget => "wget",
+        }
+    }
+
     /// The `CMD-SHELL` command checking `path` on the container's own port.
     pub fn command(self, port: u16, path: &str) -> String {
         let url = format!("http://localhost:{port}{path}");
