@@ -27,6 +27,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Several fields refused at once (a whole form): `(field, message)` in form order.
+    #[error("Please correct {}.", .0.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>().join(", "))]
+    InvalidFields(Vec<(String, String)>),
     #[error("The cloud is not answering right now; try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. It has been logged.")]
@@ -46,7 +49,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => 422,
             AppError::Unavailable => 503,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
@@ -65,7 +68,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
-            AppError::Invalid { .. } => "invalid",
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid",
             AppError::Unavailable => "unavailable",
             AppError::Internal => "internal",
             AppError::Request(_) => "bad_request",
@@ -81,6 +84,26 @@ impl AppError {
 impl From<domain::ValidationError> for AppError {
     fn from(e: domain::ValidationError) -> Self {
         AppError::Invalid { field: e.field, message: e.message }
+    }
+}
+
+impl From<Vec<domain::ValidationError>> for AppError {
+    fn from(errors: Vec<domain::ValidationError>) -> Self {
+        match <[_; 1]>::try_from(errors) {
+            Ok([one]) => one.into(),
+            Err(many) => AppError::InvalidFields(many.into_iter().map(|e| (e.field, e.message)).collect()),
+        }
+    }
+}
+
+impl AppError {
+    /// The message for `field` when this error refuses it.
+    pub fn field_message(&self, field: &str) -> Option<&str> {
+        match self {
+            AppError::Invalid { field: f, message } if f == field => Some(message),
+            AppError::InvalidFields(all) => all.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str()),
+            _ => None,
+        }
     }
 }
 

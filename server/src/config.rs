@@ -59,6 +59,10 @@ pub struct ServeConfig {
     #[arg(long, env = "SHINYFLEET_SECURITY_GROUPS", value_delimiter = ',')]
     pub security_groups: Vec<String>,
 
+    /// Give the apps' tasks a public IP (needed in public subnets without a NAT gateway).
+    #[arg(long, env = "SHINYFLEET_ASSIGN_PUBLIC_IP", default_value_t = false, action = clap::ArgAction::Set)]
+    pub assign_public_ip: bool,
+
     /// Cognito user pool id; required with the aws backend.
     #[arg(long, env = "SHINYFLEET_USER_POOL_ID")]
     pub user_pool_id: Option<String>,

@@ -14,7 +14,7 @@ pub mod telemetry;
 
 use app::model::ConsoleInfo;
 use app::ssr::auth::{Auth, LoadBalancer};
-use app::ssr::{AppState, Cloud, SandboxHints};
+use app::ssr::{AppState, Cloud, DeploySettings, SandboxHints};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::Request;
@@ -24,6 +24,7 @@ use axum::Router;
 use cloud::jwt::{AlbVerifier, JwksSource, JwtConfig, JwtVerifier};
 use cloud::sandbox::Sandbox;
 use config::{CloudBackend, ServeConfig};
+use domain::definition::Network;
 use domain::{Clock, SystemClock};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes};
@@ -82,6 +83,7 @@ pub async fn choose_cloud(config: &ServeConfig, clock: Arc<dyn Clock>) -> Chosen
                 fleet: Arc::new(cloud::aws::EcsFleet::new(&sdk, config.cluster.clone())),
                 directory: Arc::new(cloud::aws::CognitoDirectory::new(&sdk, pool_id, client_id)),
                 metrics: Arc::new(cloud::aws::CloudWatchMetrics::new(&sdk, config.cluster.clone())),
+                registry: Arc::new(cloud::aws::EcrRegistry::new(&sdk)),
                 identity: Arc::new(verifier),
             };
             ChosenCloud { cloud, region, sandbox: None }
@@ -89,12 +91,13 @@ pub async fn choose_cloud(config: &ServeConfig, clock: Arc<dyn Clock>) -> Chosen
     }
 }
 
-/// All three ports served by one sandbox.
+/// Every port served by one sandbox.
 pub fn sandbox_cloud(sandbox: &Arc<Sandbox>) -> Cloud {
     Cloud {
         fleet: sandbox.clone(),
         directory: sandbox.clone(),
         metrics: sandbox.clone(),
+        registry: sandbox.clone(),
         identity: Arc::new(sandbox.identity_verifier()),
     }
 }
@@ -120,6 +123,11 @@ pub fn leptos_options(config: &ServeConfig) -> LeptosOptions {
 
 /// The state shared by every handler and worker.
 pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, clock: Arc<dyn Clock>) -> AppState {
+    // The sandbox needs no real network; AWS requires both lists (checked by the config).
+    let sandbox_default = |configured: &Vec<String>, fallback: &str| match chosen.sandbox {
+        Some(_) if configured.is_empty() => vec![fallback.to_owned()],
+        _ => configured.clone(),
+    };
     AppState {
         leptos_options: leptos_options(config),
         pool,
@@ -138,6 +146,18 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
             config.alb_key_url.as_ref().map(|_| LoadBalancer { sign_out_url: config.alb_sign_out_url.clone() }),
             chosen.sandbox.is_some(),
         ),
+        deploy: DeploySettings {
+            network: Network {
+                subnets: sandbox_default(&config.subnets, "subnet-sandbox"),
+                security_groups: sandbox_default(&config.security_groups, "sg-sandbox"),
+                assign_public_ip: config.assign_public_ip,
+            },
+            log_region: match &chosen.region {
+                Some(region) if chosen.sandbox.is_none() => region.clone(),
+                _ => "us-east-1".to_owned(),
+            },
+        },
+        wake: Arc::new(tokio::sync::Notify::new()),
         sandbox_hints: chosen.sandbox.clone().map(|s| Arc::new(SandboxPasswords(s)) as Arc<dyn SandboxHints>),
     }
 }

@@ -1,8 +1,11 @@
 //! The background refresher: keeps the cached status of every app's service fresh, so that
-//! page views never call the cloud. One batched `describe_services` per cycle; on failure
-//! the cache is marked stale and the next attempt backs off exponentially (up to 5 min).
+//! page views never call the cloud, and follows deploys in progress to their end. One
+//! batched `describe_services` per cycle; on failure the cache is marked stale and the next
+//! attempt backs off exponentially (up to 5 min). While a deploy rolls out it polls every
+//! [`ROLLOUT_INTERVAL`] so the app page shows the rollout live; a deploy wakes it at once.
 
-use app::ssr::{apps, AppState};
+use app::ssr::{apps, deploys, AppState};
+use domain::fleet::AppState as ServiceState;
 use domain::CloudError;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -16,11 +19,22 @@ pub enum RefreshError {
     Cloud(#[from] CloudError),
 }
 
-/// Refreshes every app's cached status once; returns how many apps were refreshed.
-pub async fn refresh_once(state: &AppState) -> Result<usize, RefreshError> {
+/// How often the refresher polls while a deploy is in progress.
+pub const ROLLOUT_INTERVAL: Duration = Duration::from_secs(2);
+
+/// What one cycle did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    pub apps: usize,
+    /// Deploys still rolling out (or services still settling) after this cycle.
+    pub rolling_out: bool,
+}
+
+/// Refreshes every app's cached status once and follows the deploys in progress.
+pub async fn refresh_once(state: &AppState) -> Result<Refreshed, RefreshError> {
     let watched = apps::watched(&state.pool).await?;
     if watched.is_empty() {
-        return Ok(0);
+        return Ok(Refreshed { apps: 0, rolling_out: false });
     }
     let names: Vec<String> = watched.iter().map(|a| a.slug.clone()).collect();
     let described = match state.cloud.fleet.describe_services(&names).await {
@@ -32,13 +46,21 @@ pub async fn refresh_once(state: &AppState) -> Result<usize, RefreshError> {
     };
     let by_name: HashMap<&str, _> = described.iter().map(|s| (s.name.as_str(), s)).collect();
     let now = state.clock.now();
+    let mut rolling_out = false;
     for app in &watched {
-        match by_name.get(app.slug.as_str()) {
+        let status = by_name.get(app.slug.as_str()).copied();
+        match status {
             Some(status) => apps::record_status(&state.pool, app.id, status, now).await?,
             None => apps::record_missing(&state.pool, app.id, now).await?,
         }
+        // A service still settling (tasks starting or stopping) is followed as closely.
+        let settling = status.is_some_and(|s| {
+            let rollout = s.primary().and_then(|d| d.rollout_state);
+            ServiceState::derive(&s.status, s.desired_count, s.running_count, rollout) == ServiceState::Deploying
+        });
+        rolling_out |= deploys::track(&state.pool, app.id, status, now).await? || settling;
     }
-    Ok(watched.len())
+    Ok(Refreshed { apps: watched.len(), rolling_out })
 }
 
 /// The delay before the next cycle: the interval after a success, doubling per consecutive
@@ -52,15 +74,24 @@ pub fn next_delay(interval: Duration, consecutive_failures: u32) -> Duration {
 pub async fn run(state: AppState, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut failures = 0u32;
     loop {
-        match refresh_once(&state).await {
-            Ok(_) => failures = 0,
+        let delay = match refresh_once(&state).await {
+            Ok(done) => {
+                failures = 0;
+                if done.rolling_out {
+                    ROLLOUT_INTERVAL.min(interval)
+                } else {
+                    interval
+                }
+            }
             Err(e) => {
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %e, failures, "fleet refresh failed; backing off");
+                next_delay(interval, failures)
             }
-        }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(next_delay(interval, failures)) => {}
+            _ = tokio::time::sleep(delay) => {}
+            _ = state.wake.notified() => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {

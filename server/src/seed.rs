@@ -2,11 +2,12 @@
 //! given a service for each app in the database; with `--demo` (the default for the
 //! sandbox) a few demo apps are first added to the database, once.
 
-use app::ssr::apps::{self, NewApp};
+use app::ssr::apps;
 use chrono::{DateTime, Utc};
 use cloud::sandbox::Sandbox;
-use domain::fleet::{Fleet, ServiceSpec, TaskDefinitionSpec};
-use domain::{AppSlug, Architecture, FargateSize, ImageRef};
+use domain::definition::Network;
+use domain::fleet::Fleet;
+use domain::{AppDefinition, AppInput, Architecture};
 use sqlx::SqlitePool;
 
 const ECR: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
@@ -29,26 +30,33 @@ pub enum SeedError {
     Cloud(#[from] domain::CloudError),
     #[error("{0}")]
     Random(String),
+    #[error("the app registry could not be read (see the log above)")]
+    Registry,
 }
 
 /// The demo apps, validated like any other app.
-pub fn demo_apps() -> Result<Vec<NewApp>, domain::ValidationError> {
+pub fn demo_apps() -> Result<Vec<AppDefinition>, domain::ValidationError> {
     DEMO_APPS
         .iter()
         .map(|&(slug, name, image, cpu, memory, architecture, desired_count)| {
-            Ok(NewApp {
-                slug: AppSlug::parse(slug)?,
+            let input = AppInput {
+                slug: slug.to_owned(),
                 name: name.to_owned(),
-                image: ImageRef::parse(&format!("{ECR}/{image}"))?,
-                size: FargateSize::new(cpu, memory)?,
-                architecture,
-                desired_count,
-            })
+                image: format!("{ECR}/{image}"),
+                cpu: i64::from(cpu),
+                memory: i64::from(memory),
+                architecture: architecture.as_str().to_owned(),
+                desired_count: i64::from(desired_count),
+                tags: vec![("team".to_owned(), "analytics".to_owned())],
+                ..AppInput::defaults()
+            };
+            AppDefinition::parse(&input).map_err(|mut errors| errors.remove(0))
         })
         .collect()
 }
 
-/// Adds the demo apps (if `demo`) and gives the sandbox a service for every app.
+/// Adds the demo apps (if `demo`) and gives the sandbox a service for every app, as its last
+/// deploy left it (the sandbox forgets everything when the console stops).
 pub async fn prepare_sandbox(
     pool: &SqlitePool,
     sandbox: &Sandbox,
@@ -62,39 +70,19 @@ pub async fn prepare_sandbox(
             }
         }
     }
-    for app in apps::watched(pool).await? {
-        let architecture = Architecture::parse(&app.architecture)?;
-        let revision = sandbox
-            .register_task_definition(&TaskDefinitionSpec {
-                family: app.slug.clone(),
-                image: app.image.clone(),
-                cpu: app.cpu,
-                memory: app.memory,
-                architecture,
-                container_port: app.port,
-                environment: vec![],
-                task_role_arn: None,
-                execution_role_arn: None,
-                health_check_command: None,
-                log_group: format!("/shinyfleet/{}", app.slug),
-                log_region: "us-east-1".into(),
-                tags: vec![],
-            })
-            .await?;
-        sandbox
-            .create_service(&ServiceSpec {
-                name: app.slug.clone(),
-                task_definition: revision.arn,
-                desired_count: app.desired_count,
-                subnets: vec!["subnet-sandbox".into()],
-                security_groups: vec!["sg-sandbox".into()],
-                assign_public_ip: false,
-                target_group_arn: None,
-                health_check_grace_period_secs: None,
-                container_port: app.port,
-                tags: vec![],
-            })
-            .await?;
+    let network = Network {
+        subnets: vec!["subnet-sandbox".into()],
+        security_groups: vec!["sg-sandbox".into()],
+        assign_public_ip: false,
+    };
+    let registered = apps::list(pool).await.map_err(|_| SeedError::Registry)?;
+    for app in registered {
+        let def = &app.definition;
+        // What ran last: the image of the last completed deploy (a failed one was rolled back).
+        let image =
+            app::ssr::deploys::last_completed_image(pool, app.id).await?.unwrap_or_else(|| def.image.to_string());
+        let revision = sandbox.register_task_definition(&def.task_definition(&image, "us-east-1")).await?;
+        sandbox.create_service(&def.service(&revision.arn, &network)).await?;
     }
     Ok(())
 }

@@ -33,7 +33,7 @@ async fn the_fleet_page_is_server_rendered_with_every_demo_app() {
 async fn the_fleet_page_shows_the_state_the_refresher_cached() {
     let c = TestConsole::with_demo().await;
     c.advance(60);
-    assert_eq!(server::refresher::refresh_once(&c.state).await.unwrap(), 4);
+    assert_eq!(server::refresher::refresh_once(&c.state).await.unwrap().apps, 4);
     let html = c.get("/").await.text().await.unwrap();
     let row = |slug: &str| {
         let start = html.find(&format!("data-slug=\"{slug}\"")).unwrap_or_else(|| panic!("row {slug}"));

@@ -46,6 +46,7 @@ async fn an_invited_colleague_signs_in_through_cognito_sets_a_password_and_signs
             fleet: sandbox.clone(),
             directory,
             metrics: sandbox.clone(),
+            registry: sandbox.clone(),
             identity: verifier,
         })
         .await

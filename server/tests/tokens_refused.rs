@@ -138,6 +138,7 @@ async fn console(forgery: Forgery, audience: Option<&'static str>) -> TestConsol
             fleet: sandbox.clone(),
             directory: Arc::new(Forger { sandbox: sandbox.clone(), forgery, first: Mutex::new(None) }),
             metrics: sandbox.clone(),
+            registry: sandbox.clone(),
             identity,
         }
     })

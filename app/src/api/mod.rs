@@ -6,6 +6,7 @@
 //! function missing from the list, so a new one cannot be forgotten; each function also
 //! checks the role itself (pages call them directly while rendering on the server).
 
+pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod people;
@@ -36,6 +37,12 @@ pub const ACCESS: &[(&str, Access)] = &[
     ("sign_out", Access::Public),
     ("fleet", Access::Role(Role::Viewer)),
     ("console_info", Access::Role(Role::Viewer)),
+    ("app_detail", Access::Role(Role::Viewer)),
+    ("create_app", Access::Role(Role::Admin)),
+    ("update_app", Access::Role(Role::Admin)),
+    ("delete_app", Access::Role(Role::Admin)),
+    ("deploy_app", Access::Role(Role::Admin)),
+    ("rollback_app", Access::Role(Role::Admin)),
     ("people", Access::Role(Role::Viewer)),
     ("invite_person", Access::Role(Role::Admin)),
     ("resend_invitation", Access::Role(Role::Admin)),

@@ -1,5 +1,7 @@
 //! One module per page, plus the small components and helpers they share.
 
+pub mod app;
+pub mod app_form;
 pub mod audit;
 pub mod fleet;
 pub mod not_found;
@@ -51,7 +53,7 @@ pub fn error_message(error: &AppError) -> String {
 /// The message of `result`'s error when it is a field error about `field`.
 pub fn field_error<T>(result: &Option<Result<T, AppError>>, field: &str) -> Option<String> {
     match result {
-        Some(Err(AppError::Invalid { field: f, message })) if f == field => Some(message.clone()),
+        Some(Err(e)) => e.field_message(field).map(str::to_owned),
         _ => None,
     }
 }
@@ -61,6 +63,7 @@ pub fn field_error<T>(result: &Option<Result<T, AppError>>, field: &str) -> Opti
 pub fn form_error<T>(result: &Option<Result<T, AppError>>, fields: &[&str]) -> Option<String> {
     match result {
         Some(Err(AppError::Invalid { field, .. })) if fields.contains(&field.as_str()) => None,
+        Some(Err(AppError::InvalidFields(all))) if all.iter().all(|(f, _)| fields.contains(&f.as_str())) => None,
         Some(Err(e)) => Some(error_message(e)),
         _ => None,
     }

@@ -1,42 +1,324 @@
-//! Queries of the app registry and of the cached service status.
+//! The app registry (create, read, update, delete) and the cached status of each app's
+//! service. Every change is written with its audit row in one transaction.
 
-use crate::model::{AppSummary, FleetView, LiveStatus};
+use crate::error::AppError;
+use crate::model::{AppDetail, AppSummary, FleetView, LiveStatus};
+use crate::ssr::audit::{self, Entry};
+use crate::ssr::auth::{respond, Caller};
+use crate::ssr::{internal, AppState};
 use chrono::{DateTime, Utc};
-use domain::fleet::{AppState, RolloutState, ServiceStatus};
-use sqlx::SqlitePool;
+use domain::fleet::{AppState as ServiceState, RolloutState, ServiceEvent, ServiceStatus};
+use domain::{AppDefinition, AppInput, CloudError};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
 
-/// An app to insert (already validated).
-#[derive(Debug, Clone)]
-pub struct NewApp {
-    pub slug: domain::AppSlug,
-    pub name: String,
-    pub image: domain::ImageRef,
-    pub size: domain::FargateSize,
-    pub architecture: domain::Architecture,
-    pub desired_count: u32,
+/// A registered app: its row id, its definition and when it was created and last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRecord {
+    pub id: i64,
+    pub definition: AppDefinition,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-/// Inserts the app unless one with its slug exists; returns whether it was inserted.
-pub async fn insert_if_missing(pool: &SqlitePool, app: &NewApp, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    let (slug, image) = (app.slug.as_str(), app.image.to_string());
-    let (cpu, memory) = (app.size.cpu(), app.size.memory());
-    let arch = app.architecture.as_str();
+/// Inserts the app unless a live app has its slug; returns whether it was inserted.
+pub async fn insert_if_missing(pool: &SqlitePool, app: &AppDefinition, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let mut conn = pool.acquire().await?;
+    match insert(&mut conn, app, now).await {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+async fn insert(conn: &mut SqliteConnection, app: &AppDefinition, now: DateTime<Utc>) -> sqlx::Result<i64> {
+    let row = Columns::of(app);
     let done = sqlx::query!(
-        "INSERT INTO apps (slug, name, image, cpu, memory, architecture, desired_count, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (slug) DO NOTHING",
-        slug,
-        app.name,
-        image,
-        cpu,
-        memory,
-        arch,
-        app.desired_count,
+        "INSERT INTO apps (slug, name, image, cpu, memory, architecture, port, health_check_path, health_check_tool,
+                           desired_count, env_json, tags_json, task_role_arn, execution_role_arn, target_group_arn,
+                           created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        row.slug,
+        row.name,
+        row.image,
+        row.cpu,
+        row.memory,
+        row.architecture,
+        row.port,
+        row.health_check_path,
+        row.health_check_tool,
+        row.desired_count,
+        row.env_json,
+        row.tags_json,
+        row.task_role_arn,
+        row.execution_role_arn,
+        row.target_group_arn,
         now,
         now
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.last_insert_rowid())
+}
+
+/// A definition as the apps table stores it.
+struct Columns {
+    slug: String,
+    name: String,
+    image: String,
+    cpu: i64,
+    memory: i64,
+    architecture: &'static str,
+    port: i64,
+    health_check_path: String,
+    health_check_tool: Option<&'static str>,
+    desired_count: i64,
+    env_json: String,
+    tags_json: String,
+    task_role_arn: Option<String>,
+    execution_role_arn: Option<String>,
+    target_group_arn: Option<String>,
+}
+
+impl Columns {
+    fn of(app: &AppDefinition) -> Self {
+        Self {
+            slug: app.slug.to_string(),
+            name: app.name.clone(),
+            image: app.image.to_string(),
+            cpu: i64::from(app.size.cpu()),
+            memory: i64::from(app.size.memory()),
+            architecture: app.architecture.as_str(),
+            port: i64::from(app.port),
+            health_check_path: app.health_check_path.clone(),
+            health_check_tool: app.health_check_tool.map(|t| t.as_str()),
+            desired_count: i64::from(app.desired_count),
+            env_json: serde_json::to_string(app.env.vars()).unwrap_or_else(|_| "[]".into()),
+            tags_json: serde_json::to_string(app.tags.pairs()).unwrap_or_else(|_| "[]".into()),
+            task_role_arn: app.task_role_arn.clone(),
+            execution_role_arn: app.execution_role_arn.clone(),
+            target_group_arn: app.target_group_arn.clone(),
+        }
+    }
+}
+
+/// The live app with this slug.
+pub async fn find(pool: &SqlitePool, slug: &str) -> Result<Option<AppRecord>, AppError> {
+    Ok(records(pool, Some(slug)).await?.pop())
+}
+
+/// The live app with this slug, or `NotFound`.
+pub async fn get(pool: &SqlitePool, slug: &str) -> Result<AppRecord, AppError> {
+    find(pool, slug).await?.ok_or_else(|| respond(AppError::NotFound))
+}
+
+/// Every live app, by slug.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<AppRecord>, AppError> {
+    records(pool, None).await
+}
+
+async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", slug, name, image, cpu, memory, architecture, port, health_check_path,
+                  health_check_tool, desired_count, env_json, tags_json, task_role_arn, execution_role_arn,
+                  target_group_arn, created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM apps WHERE deleted_at IS NULL AND (?1 IS NULL OR slug = ?1) ORDER BY slug"#,
+        slug
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(internal)?;
+    rows.into_iter()
+        .map(|r| {
+            let input = AppInput {
+                slug: r.slug,
+                name: r.name,
+                image: r.image,
+                cpu: r.cpu,
+                memory: r.memory,
+                architecture: r.architecture,
+                port: r.port,
+                env: serde_json::from_str(&r.env_json).map_err(internal)?,
+                task_role_arn: r.task_role_arn,
+                execution_role_arn: r.execution_role_arn,
+                health_check_path: r.health_check_path,
+                health_check_tool: r.health_check_tool,
+                desired_count: r.desired_count,
+                tags: serde_json::from_str(&r.tags_json).map_err(internal)?,
+                target_group_arn: r.target_group_arn,
+            };
+            let definition = AppDefinition::parse(&input)
+                .map_err(|e| internal(format!("app {} in the database is invalid: {e:?}", input.slug)))?;
+            Ok(AppRecord { id: r.id, definition, created_at: r.created_at, updated_at: r.updated_at })
+        })
+        .collect()
+}
+
+/// Registers a new app (nothing is deployed yet).
+pub async fn create(state: &AppState, caller: &Caller, input: &AppInput) -> Result<AppRecord, AppError> {
+    let def = AppDefinition::parse(input).map_err(|e| respond(e.into()))?;
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let id = match insert(&mut tx, &def, now).await {
+        Ok(id) => id,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(respond(AppError::invalid("slug", "An app with this slug exists; pick another slug.")));
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let actor = caller.actor();
+    // Viewers read the audit log: variables' values stay out of it.
+    let entry = Entry::new(&actor, caller.source(), "app.create", def.slug.as_str())
+        .after(json!(def.to_input().with_env_hidden()));
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(AppRecord { id, definition: def, created_at: now, updated_at: now })
+}
+
+/// Changes an app's definition; it applies to the cloud with the next deploy. The slug names
+/// the service, so it cannot change.
+pub async fn update(state: &AppState, caller: &Caller, slug: &str, input: &AppInput) -> Result<AppRecord, AppError> {
+    let before = get(&state.pool, slug).await?;
+    if input.slug.trim() != slug {
+        return Err(respond(AppError::invalid("slug", "The slug names the app's service and cannot change.")));
+    }
+    let def = AppDefinition::parse(input).map_err(|e| respond(e.into()))?;
+    let now = state.clock.now();
+    let row = Columns::of(&def);
+    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let done = sqlx::query!(
+        "UPDATE apps SET name = ?, image = ?, cpu = ?, memory = ?, architecture = ?, port = ?, health_check_path = ?,
+                health_check_tool = ?, desired_count = ?, env_json = ?, tags_json = ?, task_role_arn = ?,
+                execution_role_arn = ?, target_group_arn = ?, updated_at = ?
+         WHERE id = ? AND deleted_at IS NULL",
+        row.name,
+        row.image,
+        row.cpu,
+        row.memory,
+        row.architecture,
+        row.port,
+        row.health_check_path,
+        row.health_check_tool,
+        row.desired_count,
+        row.env_json,
+        row.tags_json,
+        row.task_role_arn,
+        row.execution_role_arn,
+        row.target_group_arn,
+        now,
+        before.id
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if done.rows_affected() != 1 {
+        return Err(respond(AppError::NotFound));
+    }
+    let actor = caller.actor();
+    let entry = Entry::new(&actor, caller.source(), "app.update", slug)
+        .before(json!(before.definition.to_input().with_env_hidden()))
+        .after(json!(def.to_input().with_env_hidden()));
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(AppRecord { id: before.id, definition: def, created_at: before.created_at, updated_at: now })
+}
+
+/// Deletes an app: its service is scaled to zero and deleted in the cloud, then the app is
+/// marked deleted (its row and deploy history stay). `confirm` must repeat the slug.
+pub async fn delete(state: &AppState, caller: &Caller, slug: &str, confirm: &str) -> Result<(), AppError> {
+    let app = get(&state.pool, slug).await?;
+    if confirm.trim() != slug {
+        return Err(respond(AppError::invalid("confirm", "Type the app's slug to confirm.")));
+    }
+    match state.cloud.fleet.delete_service(slug).await {
+        // Never deployed, or already deleted in the cloud: nothing left to delete there.
+        Ok(()) | Err(CloudError::NotFound(_)) => {}
+        Err(e) => return Err(cloud_error(e)),
+    }
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await.map_err(internal)?;
+    sqlx::query!("UPDATE apps SET deleted_at = ?, updated_at = ? WHERE id = ?", now, now, app.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    sqlx::query!(
+        "UPDATE deploys SET state = 'FAILED', reason = 'the app was deleted', finished_at = ?
+         WHERE app_id = ? AND state = 'IN_PROGRESS'",
+        now,
+        app.id
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    sqlx::query!("DELETE FROM service_status WHERE app_id = ?", app.id).execute(&mut *tx).await.map_err(internal)?;
+    let actor = caller.actor();
+    let entry = Entry::new(&actor, caller.source(), "app.delete", slug)
+        .before(json!(app.definition.to_input().with_env_hidden()))
+        .after(json!({ "deleted": true }));
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(())
+}
+
+/// A cloud failure as the user sees it: transient ones ask to retry, refusals say why (the
+/// cloud's message is about the request, not a secret), the rest are logged.
+pub fn cloud_error(e: CloudError) -> AppError {
+    respond(match e {
+        CloudError::Throttled | CloudError::Unavailable(_) => {
+            tracing::warn!(error = %e, "the cloud failed a request");
+            AppError::Unavailable
+        }
+        CloudError::Invalid(m) | CloudError::Conflict(m) | CloudError::NotFound(m) => {
+            AppError::Conflict(format!("The cloud refused: {m}"))
+        }
+        CloudError::NotAuthorized(_) => return internal(e),
+    })
+}
+
+/// The app page's data: definition, cached status and events, deploy history.
+pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError> {
+    let app = get(&state.pool, slug).await?;
+    let now = state.clock.now();
+    let status = sqlx::query!(
+        r#"SELECT status, desired_count, running_count, pending_count, task_definition, rollout_state,
+                  rollout_reason, events_json, fetched_at AS "fetched_at: DateTime<Utc>",
+                  stale_since AS "stale_since: DateTime<Utc>"
+           FROM service_status WHERE app_id = ?"#,
+        app.id
+    )
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(internal)?;
+    let deploys = crate::ssr::deploys::history(&state.pool, app.id, 50).await?;
+    let (live, running_revision, events) = match status {
+        Some(s) => {
+            let (desired, running) = (to_u32(s.desired_count), to_u32(s.running_count));
+            let rollout = s.rollout_state.as_deref().and_then(RolloutState::parse);
+            let live = LiveStatus {
+                state: ServiceState::derive(&s.status, desired, running, rollout),
+                running,
+                pending: to_u32(s.pending_count),
+                desired,
+                rollout_reason: s.rollout_reason,
+                fetched_at: s.fetched_at,
+                stale_since: s.stale_since,
+            };
+            let events: Vec<ServiceEvent> = serde_json::from_str(&s.events_json).unwrap_or_default();
+            (Some(live), s.task_definition.as_deref().and_then(domain::deploy::revision_of), events)
+        }
+        None => (None, None, vec![]),
+    };
+    Ok(AppDetail {
+        app: app.definition.to_input(),
+        created_at: app.created_at,
+        updated_at: app.updated_at,
+        live,
+        running_revision,
+        events,
+        deploys,
+        deploy_key: crate::ssr::tokens::random_url_safe::<18>()?,
+        generated_at: now,
+    })
 }
 
 /// An app as the cloud knows it: enough to create or watch its service.
@@ -75,21 +357,26 @@ pub async fn watched(pool: &SqlitePool) -> sqlx::Result<Vec<Watched>> {
         .collect())
 }
 
+/// How many of a service's events the cache keeps.
+const EVENTS_KEPT: usize = 20;
+
 /// Records what the cloud answered for an app's service and clears any stale marker.
 pub async fn record_status(pool: &SqlitePool, app_id: i64, s: &ServiceStatus, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let events =
+        serde_json::to_string(&s.events.iter().take(EVENTS_KEPT).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into());
     let primary = s.primary();
     let rollout = primary.and_then(|d| d.rollout_state).map(|r| r.as_str());
     let reason = primary.and_then(|d| d.rollout_reason.clone());
     sqlx::query!(
         "INSERT INTO service_status (app_id, status, desired_count, running_count, pending_count, task_definition,
-                                     rollout_state, rollout_reason, fetched_at, stale_since, last_error)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+                                     rollout_state, rollout_reason, events_json, fetched_at, stale_since, last_error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
          ON CONFLICT (app_id) DO UPDATE SET
             status = excluded.status, desired_count = excluded.desired_count,
             running_count = excluded.running_count, pending_count = excluded.pending_count,
             task_definition = excluded.task_definition, rollout_state = excluded.rollout_state,
-            rollout_reason = excluded.rollout_reason, fetched_at = excluded.fetched_at,
-            stale_since = NULL, last_error = NULL",
+            rollout_reason = excluded.rollout_reason, events_json = excluded.events_json,
+            fetched_at = excluded.fetched_at, stale_since = NULL, last_error = NULL",
         app_id,
         s.status,
         s.desired_count,
@@ -98,6 +385,7 @@ pub async fn record_status(pool: &SqlitePool, app_id: i64, s: &ServiceStatus, no
         s.task_definition,
         rollout,
         reason,
+        events,
         now
     )
     .execute(pool)
@@ -111,7 +399,7 @@ pub async fn record_missing(pool: &SqlitePool, app_id: i64, now: DateTime<Utc>) 
         "INSERT INTO service_status (app_id, status, desired_count, running_count, pending_count, fetched_at)
          VALUES (?, 'MISSING', 0, 0, 0, ?)
          ON CONFLICT (app_id) DO UPDATE SET status = 'MISSING', desired_count = 0, running_count = 0,
-            pending_count = 0, task_definition = NULL, rollout_state = NULL, rollout_reason = NULL,
+            pending_count = 0, task_definition = NULL, rollout_state = NULL, rollout_reason = NULL, events_json = '[]',
             fetched_at = excluded.fetched_at, stale_since = NULL, last_error = NULL",
         app_id,
         now
@@ -150,7 +438,7 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
                     let (desired, running) = (to_u32(r.live_desired.unwrap_or(0)), to_u32(r.running.unwrap_or(0)));
                     let rollout = r.rollout_state.as_deref().and_then(RolloutState::parse);
                     Some(LiveStatus {
-                        state: AppState::derive(&status, desired, running, rollout),
+                        state: ServiceState::derive(&status, desired, running, rollout),
                         running,
                         pending: to_u32(r.pending.unwrap_or(0)),
                         desired,

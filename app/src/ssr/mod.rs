@@ -5,15 +5,18 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod deploys;
 pub mod people;
 pub mod tokens;
 
 use crate::error::AppError;
 use crate::model::ConsoleInfo;
 use axum::extract::FromRef;
+use domain::definition::Network;
 use domain::directory::Directory;
 use domain::fleet::Fleet;
 use domain::metrics::Metrics;
+use domain::registry::Registry;
 use domain::Clock;
 use domain::IdentityVerifier;
 use leptos::prelude::*;
@@ -26,6 +29,8 @@ pub struct Cloud {
     pub fleet: Arc<dyn Fleet>,
     pub directory: Arc<dyn Directory>,
     pub metrics: Arc<dyn Metrics>,
+    /// Pins ECR images' tags to digests when deploying.
+    pub registry: Arc<dyn Registry>,
     /// Checks the ID tokens the directory issues.
     pub identity: Arc<dyn IdentityVerifier>,
 }
@@ -39,8 +44,21 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub info: ConsoleInfo,
     pub auth: auth::Auth,
+    /// Where deploys run their tasks and send their logs.
+    pub deploy: DeploySettings,
+    /// Wakes the background refresher early (a deploy just started).
+    pub wake: Arc<tokio::sync::Notify>,
     /// What only the sandbox can tell (it sends no email); `None` on AWS.
     pub sandbox_hints: Option<Arc<dyn SandboxHints>>,
+}
+
+/// The console's deploy settings (from its configuration).
+#[derive(Debug, Clone, Default)]
+pub struct DeploySettings {
+    /// The subnets and security groups of every service.
+    pub network: Network,
+    /// The region of the apps' CloudWatch Logs groups.
+    pub log_region: String,
 }
 
 /// Demo conveniences only the sandbox offers.

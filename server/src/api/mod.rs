@@ -5,6 +5,7 @@
 //! and a layer on the route checks it before the handler runs. Tests walk the same table, so
 //! a route cannot be added without its check being tested.
 
+pub mod apps;
 mod audit;
 mod users;
 
@@ -55,6 +56,16 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute::new(Method::POST, "/api/v1/users/{username}/disable", Role::Admin, users::disable),
         ApiRoute::new(Method::POST, "/api/v1/users/{username}/enable", Role::Admin, users::enable),
         ApiRoute::new(Method::DELETE, "/api/v1/users/{username}", Role::Admin, users::remove),
+        ApiRoute::new(Method::GET, "/api/v1/apps", Role::Viewer, apps::list),
+        ApiRoute::new(Method::POST, "/api/v1/apps", Role::Admin, apps::create),
+        ApiRoute::new(Method::GET, "/api/v1/apps/{slug}", Role::Viewer, apps::show),
+        ApiRoute::new(Method::PATCH, "/api/v1/apps/{slug}", Role::Admin, apps::update),
+        ApiRoute::new(Method::DELETE, "/api/v1/apps/{slug}", Role::Admin, apps::remove),
+        ApiRoute::new(Method::POST, "/api/v1/apps/{slug}/deploys", Role::Admin, apps::deploy),
+        ApiRoute::new(Method::GET, "/api/v1/apps/{slug}/deploys", Role::Viewer, apps::history),
+        ApiRoute::new(Method::POST, "/api/v1/apps/{slug}/rollback", Role::Admin, apps::rollback),
+        ApiRoute::new(Method::GET, "/api/v1/deploys/{id}", Role::Viewer, apps::show_deploy),
+        ApiRoute::new(Method::GET, "/api/v1/openapi.json", Role::Viewer, apps::openapi),
         ApiRoute::new(Method::GET, "/api/v1/audit", Role::Viewer, audit::list),
         ApiRoute::new(Method::GET, "/api/v1/audit.csv", Role::Viewer, audit::csv),
     ]
@@ -94,8 +105,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiCaller {
     }
 }
 
-/// An [`AppError`] as the API answers it: `{"error": {"code", "message", "field"?}}` with the
-/// error's status. Internal errors were logged where they happened and say nothing more.
+/// An [`AppError`] as the API answers it: `{"error": {"code", "message", "field"?, "fields"?}}`
+/// with the error's status (`fields` maps every refused field to its message). Internal errors were logged where they happened and say nothing more.
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
 
@@ -109,9 +120,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut error = json!({ "code": self.0.code(), "message": self.0.to_string() });
-        if let AppError::Invalid { field, message } = &self.0 {
-            error["field"] = json!(field);
-            error["message"] = json!(message);
+        match &self.0 {
+            AppError::Invalid { field, message } => {
+                error["field"] = json!(field);
+                error["message"] = json!(message);
+                error["fields"] = json!({ field: message });
+            }
+            AppError::InvalidFields(all) => {
+                error["field"] = json!(all.first().map(|(f, _)| f));
+                error["fields"] = all.iter().map(|(f, m)| (f.clone(), json!(m))).collect();
+            }
+            _ => {}
         }
         (status, Json(json!({ "error": error }))).into_response()
     }

@@ -1,0 +1,66 @@
+//! The app registry and deploys, as the app pages use them. Reads need a viewer; every
+//! change needs an admin.
+
+use crate::error::AppError;
+use crate::model::{AppDetail, AppForm, DeployRecord};
+use leptos::prelude::*;
+
+/// The app page: definition, live status, events and deploy history.
+#[server(prefix = "/sfn", endpoint = "app_detail")]
+pub async fn load_app(slug: String) -> Result<AppDetail, AppError> {
+    let caller = crate::ssr::auth::require(domain::Role::Viewer)?;
+    let state = crate::ssr::state()?;
+    let mut detail = crate::ssr::apps::detail(&state, &slug).await?;
+    if !caller.principal.role.allows(domain::Role::Admin) {
+        detail.app = detail.app.with_env_hidden();
+    }
+    Ok(detail)
+}
+
+/// Registers an app; answers its slug.
+#[server(prefix = "/sfn", endpoint = "create_app")]
+pub async fn create_app(form: AppForm) -> Result<String, AppError> {
+    use crate::ssr::auth::respond;
+    let caller = crate::ssr::auth::require(domain::Role::Admin)?;
+    let state = crate::ssr::state()?;
+    let def = form.validate().map_err(|e| respond(e.into()))?;
+    let created = crate::ssr::apps::create(&state, &caller, &def.to_input()).await?;
+    Ok(created.definition.slug.to_string())
+}
+
+/// Changes an app's definition (applied by its next deploy).
+#[server(prefix = "/sfn", endpoint = "update_app")]
+pub async fn update_app(slug: String, form: AppForm) -> Result<String, AppError> {
+    use crate::ssr::auth::respond;
+    let caller = crate::ssr::auth::require(domain::Role::Admin)?;
+    let state = crate::ssr::state()?;
+    let def = form.validate().map_err(|e| respond(e.into()))?;
+    crate::ssr::apps::update(&state, &caller, &slug, &def.to_input()).await?;
+    Ok(slug)
+}
+
+/// Deletes an app (its service is scaled to zero and deleted); `confirm` repeats the slug.
+#[server(prefix = "/sfn", endpoint = "delete_app")]
+pub async fn delete_app(slug: String, confirm: String) -> Result<(), AppError> {
+    let caller = crate::ssr::auth::require(domain::Role::Admin)?;
+    let state = crate::ssr::state()?;
+    crate::ssr::apps::delete(&state, &caller, &slug, &confirm).await
+}
+
+/// Deploys the app's definition, with a new image when one is given.
+#[server(prefix = "/sfn", endpoint = "deploy_app")]
+pub async fn deploy_app(slug: String, image: Option<String>, key: String) -> Result<DeployRecord, AppError> {
+    let caller = crate::ssr::auth::require(domain::Role::Admin)?;
+    let state = crate::ssr::state()?;
+    let (deploy, _) = crate::ssr::deploys::deploy(&state, &caller, &slug, image.as_deref(), Some(&key)).await?;
+    Ok(deploy)
+}
+
+/// Rolls the app back to an earlier revision.
+#[server(prefix = "/sfn", endpoint = "rollback_app")]
+pub async fn rollback_app(slug: String, revision: i64, key: String) -> Result<DeployRecord, AppError> {
+    let caller = crate::ssr::auth::require(domain::Role::Admin)?;
+    let state = crate::ssr::state()?;
+    let (deploy, _) = crate::ssr::deploys::rollback(&state, &caller, &slug, revision, Some(&key)).await?;
+    Ok(deploy)
+}
