@@ -4,6 +4,8 @@
 use crate::api::auth::{whoami, SignOut};
 use crate::error::AppError;
 use crate::model::Viewer;
+use crate::pages::app::AppPage;
+use crate::pages::app_form::{EditAppPage, NewAppPage};
 use crate::pages::fleet::FleetPage;
 use crate::pages::{
     audit::AuditPage, full_navigation, interactive, not_found::NotFound, people::PeoplePage, placeholder::Placeholder,
@@ -91,6 +93,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=FleetPage />
                     <Route path=path!("/sign-in") view=SignInPage />
+                    <Route path=path!("/apps/new") view=NewAppPage />
+                    <Route path=path!("/apps/:slug") view=AppPage />
+                    <Route path=path!("/apps/:slug/edit") view=EditAppPage />
                     <Route path=path!("/schedules") view=|| view! { <Placeholder title="Schedules" what="Start and stop each app on office hours, with holidays and temporary overrides." /> } />
                     <Route path=path!("/costs") view=|| view! { <Placeholder title="Costs" what="What each app costs per day and month to date, its projection and what its schedule saves." /> } />
                     <Route path=path!("/people") view=PeoplePage />

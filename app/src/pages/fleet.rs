@@ -10,6 +10,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn FleetPage() -> impl IntoView {
+    let user = crate::shell::CurrentUser::get();
     let view_data = Resource::new(|| (), |_| load_fleet());
     let (filter, set_filter) = signal(String::new());
     view! {
@@ -17,6 +18,7 @@ pub fn FleetPage() -> impl IntoView {
         <section class="page">
             <div class="page-head">
                 <h1>"Fleet"</h1>
+                <div class="page-head-actions">
                 <input
                     class="filter"
                     type="search"
@@ -25,6 +27,12 @@ pub fn FleetPage() -> impl IntoView {
                     prop:value=filter
                     on:input=move |ev| set_filter.set(event_target_value(&ev))
                 />
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        user.is_admin().await.then(|| view! { <a class="button" href="/apps/new">"Register app"</a> })
+                    })}
+                </Suspense>
+                </div>
             </div>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -117,7 +125,7 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
     view! {
         <tr class:hidden=hidden data-slug=slug>
             <td>
-                <div class="app-name">{app.name}</div>
+                <a class="app-name" href=format!("/apps/{}", app.slug)>{app.name}</a>
                 <div class="muted mono">{app.slug}</div>
             </td>
             <td>{badge} {reason.map(|r| view! { <div class="muted small">{r}</div> })}</td>
@@ -129,7 +137,7 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
     }
 }
 
-fn state_badge(state: AppState) -> AnyView {
+pub fn state_badge(state: AppState) -> AnyView {
     let class = match state {
         AppState::Running => "badge badge-ok",
         AppState::Deploying => "badge badge-info",
