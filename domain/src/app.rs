@@ -26,6 +26,9 @@ impl ValidationError {
 pub struct AppSlug(String);
 
 impl AppSlug {
+    /// Slugs the console's own addresses use (`/apps/new`).
+    pub const RESERVED: &'static [&'static str] = &["new"];
+
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let err = |m: &str| Err(ValidationError::new("slug", m));
         if raw.is_empty() {
@@ -42,6 +45,9 @@ impl AppSlug {
         }
         if raw.ends_with('-') {
             return err("must not end with a hyphen");
+        }
+        if Self::RESERVED.contains(&raw) {
+            return err("is reserved by the console; pick another");
         }
         Ok(Self(raw.to_owned()))
     }
@@ -295,6 +301,7 @@ mod tests {
             ("-sales", "start with a lowercase letter"),
             ("sales-", "end with a hyphen"),
             ("säles", "lowercase"),
+            ("new", "reserved"),
         ] {
             let e = AppSlug::parse(bad).unwrap_err();
             assert_eq!(e.field, "slug");

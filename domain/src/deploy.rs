@@ -23,6 +23,12 @@ pub fn start_timeout() -> Duration {
     Duration::minutes(10)
 }
 
+/// How long a deploy's service or deployment may be missing from ECS's answers before the
+/// deploy is given up: ECS's reads lag its writes by a little while.
+pub fn missing_grace() -> Duration {
+    Duration::minutes(2)
+}
+
 /// Where a deploy stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -56,8 +62,11 @@ pub fn verdict(deploy: &InFlight<'_>, service: Option<&ServiceStatus>, now: Date
             Verdict::InProgress
         };
     };
+    // ECS answers describe calls from a view that may lag a change by a little while; a
+    // deploy it does not show yet is not judged before this grace period.
+    let young = now - deploy.started_at < missing_grace();
     let Some(service) = service.filter(|s| s.status == "ACTIVE") else {
-        return Verdict::Failed("the service no longer exists".into());
+        return if young { Verdict::InProgress } else { Verdict::Failed("the service no longer exists".into()) };
     };
     let ours = service.deployments.iter().find(|d| match deploy.deployment_id {
         Some(id) => d.id == id,
@@ -65,7 +74,13 @@ pub fn verdict(deploy: &InFlight<'_>, service: Option<&ServiceStatus>, now: Date
     });
     let Some(ours) = ours else {
         let ended = deploy.deployment_id.and_then(|id| ended_as(service, id));
-        return ended.unwrap_or_else(|| Verdict::Failed("replaced by another deployment before it completed".into()));
+        return match ended {
+            Some(verdict) => verdict,
+            None if young => Verdict::InProgress,
+            None => Verdict::Failed(
+                "ECS shows no deployment of this revision: it did not start, or another deployment replaced it".into(),
+            ),
+        };
     };
     match ours.rollout_state {
         Some(RolloutState::Completed) => Verdict::Completed,
@@ -177,6 +192,9 @@ mod tests {
         let old = |status, rollout| deployment("ecs-svc/1", status, OLD, rollout, (2, 2, 0));
         let failed = Verdict::Failed("reason FAILED".into());
         let replaced = Verdict::Failed("replaced by another deployment before it completed".into());
+        let absent = Verdict::Failed(
+            "ECS shows no deployment of this revision: it did not start, or another deployment replaced it".into(),
+        );
         let cases: Vec<(&str, Option<ServiceStatus>, Verdict)> = vec![
             (
                 "rolling out",
@@ -210,7 +228,7 @@ mod tests {
                 )),
                 replaced.clone(),
             ),
-            ("vanished", Some(service("ACTIVE", vec![old("PRIMARY", Some(Completed))])), replaced.clone()),
+            ("vanished", Some(service("ACTIVE", vec![old("PRIMARY", Some(Completed))])), absent.clone()),
             (
                 "vanished after the circuit breaker's rollback",
                 Some(with_events(
@@ -256,7 +274,18 @@ mod tests {
         ];
         let deploy = InFlight { task_definition: Some(TD), deployment_id: Some("ecs-svc/2"), started_at: at(0) };
         for (case, svc, want) in cases {
-            assert_eq!(verdict(&deploy, svc.as_ref(), at(60)), want, "{case}");
+            assert_eq!(verdict(&deploy, svc.as_ref(), at(600)), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_deployment_ecs_does_not_show_yet_is_given_two_minutes() {
+        let deploy = InFlight { task_definition: Some(TD), deployment_id: Some("ecs-svc/2"), started_at: at(0) };
+        let before =
+            service("ACTIVE", vec![deployment("ecs-svc/1", "PRIMARY", OLD, Some(RolloutState::Completed), (2, 2, 0))]);
+        for svc in [None, Some(&before)] {
+            assert_eq!(verdict(&deploy, svc, at(119)), Verdict::InProgress);
+            assert_eq!(verdict(&deploy, svc, at(121)).state(), RolloutState::Failed);
         }
     }
 

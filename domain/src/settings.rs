@@ -11,8 +11,8 @@ fn refuse<T>(field: &str, message: impl Into<String>) -> Result<T, ValidationErr
 }
 
 /// An app's environment: variable names as POSIX shells and ECS accept them (a letter or `_`,
-/// then letters, digits and `_`; at most 255 characters), no name twice, values on any number
-/// of lines but without NUL, all of it at most 32 KiB.
+/// then letters, digits and `_`; at most 255 characters), no name twice, values on one line
+/// (the form edits them as `NAME=value` lines) without NUL, all of it at most 32 KiB.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Environment(Vec<(String, String)>);
 
@@ -24,8 +24,13 @@ impl Environment {
 
     pub fn parse(pairs: impl IntoIterator<Item = (String, String)>) -> Result<Self, ValidationError> {
         let mut vars: Vec<(String, String)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut bytes = 0;
         for (name, value) in pairs {
+            // The limits first, so an oversized request costs no more than the limit's work.
+            if vars.len() == Self::MAX_VARIABLES {
+                return refuse("env", format!("at most {} variables", Self::MAX_VARIABLES));
+            }
             let name = name.trim().to_owned();
             let valid_start = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
             if !valid_start || name.len() > 255 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -34,20 +39,20 @@ impl Environment {
                     format!("{name:?} is not a variable name: use letters, digits and _, not starting with a digit"),
                 );
             }
-            if vars.iter().any(|(n, _)| *n == name) {
+            if !seen.insert(name.clone()) {
                 return refuse("env", format!("{name} is set twice"));
             }
             if value.contains('\0') {
                 return refuse("env", format!("the value of {name} contains a NUL character"));
             }
+            if value.contains(['\n', '\r']) {
+                return refuse("env", format!("the value of {name} spans several lines; keep it on one"));
+            }
             bytes += name.len() + value.len();
+            if bytes > Self::MAX_BYTES {
+                return refuse("env", "the variables take more than 32 KiB together");
+            }
             vars.push((name, value));
-        }
-        if vars.len() > Self::MAX_VARIABLES {
-            return refuse("env", format!("at most {} variables", Self::MAX_VARIABLES));
-        }
-        if bytes > Self::MAX_BYTES {
-            return refuse("env", "the variables take more than 32 KiB together");
         }
         vars.sort();
         Ok(Self(vars))
@@ -77,7 +82,8 @@ pub fn desired_count(raw: i64) -> Result<u32, ValidationError> {
 
 /// The path the load balancer's target group (and an optional container check) requests:
 /// it starts with `/`, has at most 1024 characters, and only the characters a target group
-/// accepts (letters, digits and `-._~!$&'()*+,;=:@/%?`).
+/// accepts (letters, digits and `-._~!$&()*+,;=:@/%?`) except `'`, which would end the quoted
+/// URL of the container's health-check command.
 pub fn health_check_path(raw: &str) -> Result<String, ValidationError> {
     let path = raw.trim();
     if !path.starts_with('/') {
@@ -86,8 +92,8 @@ pub fn health_check_path(raw: &str) -> Result<String, ValidationError> {
     if path.len() > 1024 {
         return refuse("health_check_path", "at most 1024 characters");
     }
-    if !path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%?".contains(c)) {
-        return refuse("health_check_path", "only letters, digits and -._~!$&'()*+,;=:@/%? in a path");
+    if !path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~!$&()*+,;=:@/%?".contains(c)) {
+        return refuse("health_check_path", "only letters, digits and -._~!$&()*+,;=:@/%? in a path");
     }
     Ok(path.to_owned())
 }
@@ -158,6 +164,9 @@ impl Tags {
         let allowed = |s: &str| s.chars().all(|c| c.is_alphanumeric() || c == ' ' || "+-=._:/@".contains(c));
         let mut tags: Vec<(String, String)> = Vec::new();
         for (key, value) in pairs {
+            if tags.len() == Self::MAX_TAGS {
+                return refuse("tags", format!("at most {} tags", Self::MAX_TAGS));
+            }
             let (key, value) = (key.trim().to_owned(), value.trim().to_owned());
             if key.is_empty() || key.chars().count() > 128 || !allowed(&key) {
                 return refuse("tags", format!("{key:?} is not a tag key: 1–128 letters, digits, spaces or +-=._:/@"));
@@ -172,9 +181,6 @@ impl Tags {
                 return refuse("tags", format!("{key} is set twice"));
             }
             tags.push((key, value));
-        }
-        if tags.len() > Self::MAX_TAGS {
-            return refuse("tags", format!("at most {} tags", Self::MAX_TAGS));
         }
         tags.sort();
         Ok(Self(tags))
@@ -196,7 +202,7 @@ mod tests {
     #[test]
     fn environment_names_follow_posix_and_appear_once() {
         let env =
-            Environment::parse(pairs(&[("SHINY_LOG", "debug"), ("_private", ""), ("R_LIBS", "/opt/r\n/x")])).unwrap();
+            Environment::parse(pairs(&[("SHINY_LOG", "debug"), ("_private", ""), ("R_LIBS", "/opt/r:/x")])).unwrap();
         assert_eq!(env.vars()[0].0, "R_LIBS", "sorted by name");
         for (bad, why) in [
             (pairs(&[("1ST", "x")]), "not a variable name"),
@@ -206,6 +212,8 @@ mod tests {
             (pairs(&[("ÄPFEL", "x")]), "not a variable name"),
             (pairs(&[("A", "1"), ("A", "2")]), "set twice"),
             (pairs(&[("A", "x\0y")]), "NUL"),
+            (pairs(&[("A", "x\ny")]), "several lines"),
+            (pairs(&[("A", "x\r")]), "several lines"),
             (pairs(&[("A", &"x".repeat(33 * 1024))]), "32 KiB"),
         ] {
             let e = Environment::parse(bad.clone()).unwrap_err();
@@ -236,7 +244,7 @@ mod tests {
             assert_eq!(health_check_path(ok).unwrap(), ok);
         }
         assert_eq!(health_check_path("  /  ").unwrap(), "/");
-        for bad in ["", "health", "/a b", "/<script>", "/\"x", &format!("/{}", "a".repeat(1024))] {
+        for bad in ["", "health", "/a b", "/<script>", "/\"x", "/x';reboot;'", &format!("/{}", "a".repeat(1024))] {
             assert_eq!(health_check_path(bad).unwrap_err().field, "health_check_path", "{bad:?}");
         }
     }
