@@ -5,7 +5,6 @@
 //! [`ROLLOUT_INTERVAL`] so the app page shows the rollout live; a deploy wakes it at once.
 
 use app::ssr::{apps, deploys, AppState};
-use domain::fleet::AppState as ServiceState;
 use domain::CloudError;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,7 +25,7 @@ pub const ROLLOUT_INTERVAL: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refreshed {
     pub apps: usize,
-    /// Deploys still rolling out (or services still settling) after this cycle.
+    /// Deploys still rolling out after this cycle.
     pub rolling_out: bool,
 }
 
@@ -53,12 +52,7 @@ pub async fn refresh_once(state: &AppState) -> Result<Refreshed, RefreshError> {
             Some(status) => apps::record_status(&state.pool, app.id, status, now).await?,
             None => apps::record_missing(&state.pool, app.id, now).await?,
         }
-        // A service still settling (tasks starting or stopping) is followed as closely.
-        let settling = status.is_some_and(|s| {
-            let rollout = s.primary().and_then(|d| d.rollout_state);
-            ServiceState::derive(&s.status, s.desired_count, s.running_count, rollout) == ServiceState::Deploying
-        });
-        rolling_out |= deploys::track(&state.pool, app.id, status, now).await? || settling;
+        rolling_out |= deploys::track(&state.pool, app.id, status, now).await?;
     }
     Ok(Refreshed { apps: watched.len(), rolling_out })
 }

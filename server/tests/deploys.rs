@@ -126,6 +126,36 @@ async fn last_audit(c: &TestConsole, action: &str) -> (Value, Value) {
 struct Recording {
     ecs: Arc<Sandbox>,
     registered: Arc<Mutex<Vec<TaskDefinitionSpec>>>,
+    /// How the next service changes fail, if they do.
+    fault: Arc<Mutex<Fault>>,
+}
+
+/// A failure of the service calls that leaves their outcome unknown to the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    /// ECS applies the change, but its answer is lost (a timeout).
+    AppliedUnanswered,
+    /// The request never reaches ECS, and no answer comes.
+    LostUnanswered,
+}
+
+impl Recording {
+    async fn service_call(
+        &self,
+        call: impl std::future::Future<Output = Result<ServiceStatus, CloudError>>,
+    ) -> Result<ServiceStatus, CloudError> {
+        let fault = *self.fault.lock().expect("lock");
+        let lost = || Err(CloudError::Unavailable("timed out".into()));
+        match fault {
+            Fault::None => call.await,
+            Fault::AppliedUnanswered => {
+                call.await?;
+                lost()
+            }
+            Fault::LostUnanswered => lost(),
+        }
+    }
 }
 
 #[async_trait]
@@ -138,10 +168,10 @@ impl Fleet for Recording {
         self.ecs.register_task_definition(spec).await
     }
     async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceStatus, CloudError> {
-        self.ecs.create_service(spec).await
+        self.service_call(self.ecs.create_service(spec)).await
     }
     async fn update_service(&self, update: &ServiceUpdate) -> Result<ServiceStatus, CloudError> {
-        self.ecs.update_service(update).await
+        self.service_call(self.ecs.update_service(update)).await
     }
     async fn delete_service(&self, name: &str) -> Result<(), CloudError> {
         self.ecs.delete_service(name).await
@@ -168,7 +198,7 @@ async fn an_ecr_image_is_deployed_by_digest_a_broken_one_is_rolled_back_and_an_a
     let registered = Arc::new(Mutex::new(Vec::new()));
     let log = registered.clone();
     let c = TestConsole::with_cloud(&[], move |sandbox, _| Cloud {
-        fleet: Arc::new(Recording { ecs: sandbox.clone(), registered: log }),
+        fleet: Arc::new(Recording { ecs: sandbox.clone(), registered: log, fault: Arc::new(Mutex::new(Fault::None)) }),
         ..server::sandbox_cloud(sandbox)
     })
     .await;
@@ -539,4 +569,122 @@ async fn a_viewer_follows_apps_and_deploys_but_cannot_deploy() {
     assert_eq!(json_of(res).await["error"]["code"], "forbidden");
     assert_eq!(get(&c, &viewer, "/api/v1/apps/sales/deploys").await.1.as_array().unwrap().len(), 1);
     assert_eq!(get(&c, &viewer, "/api/v1/apps/sales").await.1["image"], image("v1"));
+}
+
+/// A console whose ECS fails service changes as `fault` says.
+async fn faulty_console() -> (TestConsole, Arc<Mutex<Fault>>) {
+    let fault = Arc::new(Mutex::new(Fault::None));
+    let handle = fault.clone();
+    let c = TestConsole::with_cloud(&[], move |sandbox, _| Cloud {
+        fleet: Arc::new(Recording { ecs: sandbox.clone(), registered: Arc::default(), fault: handle }),
+        ..server::sandbox_cloud(sandbox)
+    })
+    .await;
+    (c, fault)
+}
+
+#[tokio::test]
+async fn a_service_change_whose_answer_is_lost_is_still_followed_to_its_end() {
+    let (c, fault) = faulty_console().await;
+    let admin = c.client_for(ADMIN).await;
+    create_app(&c, &admin, &sales("v1")).await;
+    *fault.lock().unwrap() = Fault::AppliedUnanswered;
+    // ECS created the service, but the console never heard back: the deploy is kept, not lost.
+    let res = post_deploy(&c, &admin, "sales", None, Some("ci-1")).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let kept = json_of(res).await;
+    assert_eq!((&kept["state"], &kept["revision"]), (&json!("IN_PROGRESS"), &json!(1)));
+    *fault.lock().unwrap() = Fault::None;
+    // The same request again replays it instead of starting a second rollout.
+    let again = post_deploy(&c, &admin, "sales", None, Some("ci-1")).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(json_of(again).await["id"], kept["id"]);
+    assert_eq!(finish(&c, &admin, &kept).await["state"], "COMPLETED");
+    assert_eq!(service(&c, "sales").await.expect("the service").running_count, 1);
+}
+
+#[tokio::test]
+async fn a_service_change_that_never_reached_ecs_fails_after_the_grace_period() {
+    let (c, fault) = faulty_console().await;
+    let admin = c.client_for(ADMIN).await;
+    create_app(&c, &admin, &sales("v1")).await;
+    let first = deploy(&c, &admin, None).await;
+    assert_eq!(finish(&c, &admin, &first).await["state"], "COMPLETED");
+    *fault.lock().unwrap() = Fault::LostUnanswered;
+    let lost = deploy(&c, &admin, Some(json!({ "image": image("v2") }))).await;
+    assert_eq!(lost["state"], "IN_PROGRESS");
+    // ECS lags its writes: missing for a minute is not yet a verdict.
+    c.advance(60);
+    server::refresher::refresh_once(&c.state).await.expect("refresh");
+    assert_eq!(get(&c, &admin, &format!("/api/v1/deploys/{}", lost["id"])).await.1["state"], "IN_PROGRESS");
+    let ended = finish(&c, &admin, &lost).await;
+    assert_eq!(ended["state"], "FAILED");
+    assert!(ended["reason"].as_str().unwrap().starts_with("ECS shows no deployment of this revision"), "{ended}");
+    // The app is free again, and the service still runs revision 1.
+    *fault.lock().unwrap() = Fault::None;
+    assert!(service(&c, "sales").await.expect("the service").task_definition.ends_with(":1"));
+    assert_eq!(deploy(&c, &admin, None).await["state"], "IN_PROGRESS");
+}
+
+#[tokio::test]
+async fn an_app_is_not_deleted_while_it_is_being_deployed() {
+    let c = TestConsole::empty().await;
+    create_app(&c, &c.client, &sales("v1")).await;
+    let first = deploy(&c, &c.client, None).await;
+    let res = c.client.delete(c.url("/api/v1/apps/sales")).send().await.expect("request");
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(json_of(res).await["error"]["message"].as_str().unwrap().contains(&format!("Deploy #{}", first["id"])));
+    assert!(service(&c, "sales").await.is_some(), "nothing was deleted");
+    assert_eq!(get(&c, &c.client, "/api/v1/apps/sales").await.0, StatusCode::OK);
+    finish(&c, &c.client, &first).await;
+    let res = c.client.delete(c.url("/api/v1/apps/sales")).send().await.expect("request");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn an_edit_made_on_an_outdated_form_does_not_overwrite_a_newer_change() {
+    let c = TestConsole::empty().await;
+    create_app(&c, &c.client, &sales("v1")).await;
+    let (_, detail) = c.call(&c.client, "app_detail", &[("slug", "sales")]).await;
+    let opened = detail["updated_at"].as_str().expect("a version").to_owned();
+    // Meanwhile a CI job deploys a new image.
+    c.advance(5);
+    deploy(&c, &c.client, Some(json!({ "image": image("v2") }))).await;
+    let form = |version: &str| {
+        vec![
+            ("slug", "sales".to_owned()),
+            ("version", version.to_owned()),
+            ("form[slug]", "sales".to_owned()),
+            ("form[name]", "Renamed".to_owned()),
+            ("form[image]", image("v1")),
+            ("form[size]", "256/512".to_owned()),
+            ("form[architecture]", "x86_64".to_owned()),
+            ("form[port]", "3838".to_owned()),
+            ("form[env]", String::new()),
+            ("form[task_role_arn]", String::new()),
+            ("form[execution_role_arn]", String::new()),
+            ("form[health_check_path]", "/".to_owned()),
+            ("form[health_check_tool]", String::new()),
+            ("form[desired_count]", "1".to_owned()),
+            ("form[tags]", String::new()),
+            ("form[target_group_arn]", String::new()),
+        ]
+    };
+    let fields = form(&opened);
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, answer) = c.call(&c.client, "update_app", &borrowed).await;
+    assert_eq!(status, 409, "{answer}");
+    let app = get(&c, &c.client, "/api/v1/apps/sales").await.1;
+    assert_eq!(
+        (&app["name"], &app["image"]),
+        (&json!("Sales dashboard"), &json!(image("v2"))),
+        "the deploy's image stays"
+    );
+    // A form opened after the deploy saves.
+    let (_, detail) = c.call(&c.client, "app_detail", &[("slug", "sales")]).await;
+    let fields = form(detail["updated_at"].as_str().expect("a version"));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, answer) = c.call(&c.client, "update_app", &borrowed).await;
+    assert_eq!((status, answer), (200, json!("sales")));
+    assert_eq!(get(&c, &c.client, "/api/v1/apps/sales").await.1["name"], "Renamed");
 }

@@ -28,14 +28,17 @@ pub async fn create_app(form: AppForm) -> Result<String, AppError> {
     Ok(created.definition.slug.to_string())
 }
 
-/// Changes an app's definition (applied by its next deploy).
+/// Changes an app's definition (applied by its next deploy). `version` is the app's
+/// `updated_at` the form was filled with: a change made since is not overwritten.
 #[server(prefix = "/sfn", endpoint = "update_app")]
-pub async fn update_app(slug: String, form: AppForm) -> Result<String, AppError> {
+pub async fn update_app(slug: String, version: String, form: AppForm) -> Result<String, AppError> {
     use crate::ssr::auth::respond;
     let caller = crate::ssr::auth::require(domain::Role::Admin)?;
     let state = crate::ssr::state()?;
+    let seen = chrono::DateTime::parse_from_rfc3339(version.trim())
+        .map_err(|_| respond(AppError::Request("The form's version is not a time; reload the page.".into())))?;
     let def = form.validate().map_err(|e| respond(e.into()))?;
-    crate::ssr::apps::update(&state, &caller, &slug, &def.to_input()).await?;
+    crate::ssr::apps::update(&state, &caller, &slug, &def.to_input(), Some(seen.with_timezone(&chrono::Utc))).await?;
     Ok(slug)
 }
 

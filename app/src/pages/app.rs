@@ -42,25 +42,40 @@ pub fn AppPage() -> impl IntoView {
         }
     });
     // Look again shortly while something is rolling out, and now and then otherwise. Each
-    // answer schedules the next look, so a page never has two pending.
+    // answer replaces the pending look, so a page never has two; leaving the page ends it.
+    let pending_look = StoredValue::new(None::<TimeoutHandle>);
+    let cancel_look = move || {
+        if let Some(handle) = pending_look.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+    };
     Effect::new(move |_| {
         let Some(answer) = detail.get() else { return };
+        cancel_look();
         let every = match answer {
             Ok(d) if rolling_out(&d) => LIVE_EVERY,
             Ok(_) => IDLE_EVERY,
             // An error (session ended, app deleted) stays on screen until the user acts.
             Err(_) => return,
         };
-        set_timeout(move || tick.update(|n| *n += 1), every);
+        if let Ok(handle) = set_timeout_with_handle(move || tick.update(|n| *n += 1), every) {
+            pending_look.set_value(Some(handle));
+        }
     });
+    on_cleanup(cancel_look);
 
     // The forms live outside the reloading parts, so a reload never wipes what is typed.
     // (Copied by an effect: reading the resource outside a <Transition> would not hydrate.)
     let latest = RwSignal::new(None::<AppDetail>);
+    Effect::new(move |_| match detail.get() {
+        // Only the app this page shows (the route may switch apps while a load is on).
+        Some(Ok(d)) if d.app.slug == slug.get_untracked() => latest.set(Some(d)),
+        Some(Err(_)) => latest.set(None),
+        _ => {}
+    });
     Effect::new(move |_| {
-        if let Some(Ok(d)) = detail.get() {
-            latest.set(Some(d));
-        }
+        slug.track();
+        latest.set(None);
     });
     let loaded = move || latest.get();
     let key = Signal::derive(move || loaded().map(|d| d.deploy_key).unwrap_or_default());
@@ -78,12 +93,12 @@ pub fn AppPage() -> impl IntoView {
         }
     };
     // Drawn once (they depend on the user alone), hidden while the app is not known.
-    let admin_only = move |body: fn(String) -> AnyView| {
+    let admin_only = move |body: fn(Signal<String>) -> AnyView| {
         view! {
             <div class:hidden=move || !found.get()>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        user.is_admin().await.then(|| body(slug.get_untracked()))
+                        user.is_admin().await.then(|| body(slug.into()))
                     })}
                 </Suspense>
             </div>
@@ -140,7 +155,7 @@ fn admin_only_deploy(
         <div class:hidden=move || !found.get()>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    user.is_admin().await.then(|| view! { <DeployCard slug=slug.get_untracked() key busy action=deploy image /> })
+                    user.is_admin().await.then(|| view! { <DeployCard slug=slug.into() key busy action=deploy image /> })
                 })}
             </Suspense>
         </div>
@@ -250,7 +265,7 @@ fn RolloutCard(
 /// what is typed stays; the key and whether a deploy is running follow the latest data.
 #[component]
 fn DeployCard(
-    slug: String,
+    slug: Signal<String>,
     key: Signal<String>,
     busy: Signal<bool>,
     action: ServerAction<DeployApp>,
@@ -276,7 +291,7 @@ fn DeployCard(
             </p>
             <FormError message=other_error />
             <ActionForm action attr:class="inline-form-fields deploy-form">
-                <input type="hidden" name="slug" value=slug />
+                <input type="hidden" name="slug" prop:value=slug />
                 <input type="hidden" name="key" prop:value=key />
                 <div class="field field-grow">
                     <label for="deploy-image">"New image " <span class="muted">"(optional: empty redeploys the current one)"</span></label>
@@ -496,7 +511,7 @@ fn DefinitionCard(d: AppDetail) -> impl IntoView {
 
 /// Deleting asks for the slug to be typed, then scales the service to zero and deletes it.
 #[component]
-fn DeleteCard(slug: String) -> impl IntoView {
+fn DeleteCard(slug: Signal<String>) -> impl IntoView {
     let action = ServerAction::<DeleteApp>::new();
     let ready = interactive();
     let pending = action.pending();
@@ -510,10 +525,7 @@ fn DeleteCard(slug: String) -> impl IntoView {
     let confirm_error = Signal::derive(move || result.with(|r| field_error(r, "confirm")));
     let other_error = Signal::derive(move || result.with(|r| form_error(r, &["confirm"])));
     let typed = RwSignal::new(String::new());
-    let matches = {
-        let slug = slug.clone();
-        move || typed.get().trim() == slug
-    };
+    let matches = move || typed.with(|t| slug.with(|s| t.trim() == s));
     view! {
         <section class="card card-pad danger-zone" aria-labelledby="delete-heading">
             <h2 id="delete-heading">"Delete this app"</h2>
@@ -522,9 +534,9 @@ fn DeleteCard(slug: String) -> impl IntoView {
             </p>
             <FormError message=other_error />
             <ActionForm action attr:class="stack-form">
-                <input type="hidden" name="slug" value=slug.clone() />
+                <input type="hidden" name="slug" prop:value=slug />
                 <div class="field">
-                    <label for="delete-confirm">"Type " <code>{slug.clone()}</code> " to confirm"</label>
+                    <label for="delete-confirm">"Type " <code>{slug}</code> " to confirm"</label>
                     <input id="delete-confirm" class="input mono" name="confirm" autocomplete="off"
                         on:input=move |ev| typed.set(event_target_value(&ev))
                         aria-invalid=move || confirm_error.get().map(|_| "true") aria-describedby="delete-confirm-error" />

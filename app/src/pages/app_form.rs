@@ -98,6 +98,7 @@ pub fn EditAppPage() -> impl IntoView {
                         </div>
                         <ActionForm action attr:class="card form-card app-form">
                             <input type="hidden" name="slug" value=slug />
+                            <input type="hidden" name="version" value=detail.updated_at.to_rfc3339() />
                             <AppFields initial=AppForm::of(&detail.app) editing=true errors />
                             <p class="muted small">"Changes apply to the cloud with the app's next deploy."</p>
                             <div class="form-actions">
@@ -244,7 +245,8 @@ fn AppFields(initial: AppForm, editing: bool, errors: Signal<Option<AppError>>) 
                 <label for="app-tg">"Load-balancer target group ARN " <span class="muted">"(optional)"</span></label>
                 <input id="app-tg" class="input mono" name="form[target_group_arn]" value=initial.target_group_arn autocomplete="off"
                     placeholder="arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sales/0123456789abcdef"
-                    aria-invalid=invalid("target_group_arn") aria-describedby="app-tg-error" />
+                    aria-invalid=invalid("target_group_arn") aria-describedby="app-tg-hint app-tg-error" />
+                <p class="hint" id="app-tg-hint">"Set on the service when the first deploy creates it; later changes do not reach an existing service."</p>
                 <FieldError id="app-tg-error" message=err("target_group_arn") />
             </div>
         </fieldset>
@@ -262,7 +264,7 @@ fn AppFields(initial: AppForm, editing: bool, errors: Signal<Option<AppError>>) 
                     <label for="app-tags">"Tags"</label>
                     <textarea id="app-tags" class="input mono" name="form[tags]" rows="5" placeholder="team=finance"
                         aria-invalid=invalid("tags") aria-describedby="app-tags-hint app-tags-error">{initial.tags}</textarea>
-                    <p class="hint" id="app-tags-hint">"One key=value per line, on the service and its task definitions."</p>
+                    <p class="hint" id="app-tags-hint">"One key=value per line, on each new task definition (and on the service when it is created)."</p>
                     <FieldError id="app-tags-error" message=err("tags") />
                 </div>
             </div>

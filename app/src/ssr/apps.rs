@@ -128,7 +128,8 @@ async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>
     .fetch_all(pool)
     .await
     .map_err(internal)?;
-    rows.into_iter()
+    let records = rows
+        .into_iter()
         .map(|r| {
             let input = AppInput {
                 slug: r.slug,
@@ -151,7 +152,9 @@ async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>
                 .map_err(|e| internal(format!("app {} in the database is invalid: {e:?}", input.slug)))?;
             Ok(AppRecord { id: r.id, definition, created_at: r.created_at, updated_at: r.updated_at })
         })
-        .collect()
+        // One unreadable row (logged) does not hide the others.
+        .filter_map(|r: Result<AppRecord, AppError>| r.ok());
+    Ok(records.collect())
 }
 
 /// Registers a new app (nothing is deployed yet).
@@ -176,9 +179,27 @@ pub async fn create(state: &AppState, caller: &Caller, input: &AppInput) -> Resu
 }
 
 /// Changes an app's definition; it applies to the cloud with the next deploy. The slug names
-/// the service, so it cannot change.
-pub async fn update(state: &AppState, caller: &Caller, slug: &str, input: &AppInput) -> Result<AppRecord, AppError> {
+/// the service, so it cannot change. `seen` is when the definition the change was made on
+/// was last changed (an edit form's version); a change made since, by someone else or by a
+/// deploy, is not overwritten: the answer is a conflict.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    input: &AppInput,
+    seen: Option<DateTime<Utc>>,
+) -> Result<AppRecord, AppError> {
     let before = get(&state.pool, slug).await?;
+    let seen = seen.unwrap_or(before.updated_at);
+    let changed_since = || {
+        respond(AppError::Conflict(
+            "The app was changed since this form was opened (by someone else, or by a deploy). Reload to see it, then edit again."
+                .into(),
+        ))
+    };
+    if seen != before.updated_at {
+        return Err(changed_since());
+    }
     if input.slug.trim() != slug {
         return Err(respond(AppError::invalid("slug", "The slug names the app's service and cannot change.")));
     }
@@ -190,7 +211,7 @@ pub async fn update(state: &AppState, caller: &Caller, slug: &str, input: &AppIn
         "UPDATE apps SET name = ?, image = ?, cpu = ?, memory = ?, architecture = ?, port = ?, health_check_path = ?,
                 health_check_tool = ?, desired_count = ?, env_json = ?, tags_json = ?, task_role_arn = ?,
                 execution_role_arn = ?, target_group_arn = ?, updated_at = ?
-         WHERE id = ? AND deleted_at IS NULL",
+         WHERE id = ? AND deleted_at IS NULL AND updated_at = ?",
         row.name,
         row.image,
         row.cpu,
@@ -206,13 +227,14 @@ pub async fn update(state: &AppState, caller: &Caller, slug: &str, input: &AppIn
         row.execution_role_arn,
         row.target_group_arn,
         now,
-        before.id
+        before.id,
+        before.updated_at
     )
     .execute(&mut *tx)
     .await
     .map_err(internal)?;
     if done.rows_affected() != 1 {
-        return Err(respond(AppError::NotFound));
+        return Err(changed_since());
     }
     let actor = caller.actor();
     let entry = Entry::new(&actor, caller.source(), "app.update", slug)
@@ -223,33 +245,44 @@ pub async fn update(state: &AppState, caller: &Caller, slug: &str, input: &AppIn
     Ok(AppRecord { id: before.id, definition: def, created_at: before.created_at, updated_at: now })
 }
 
-/// Deletes an app: its service is scaled to zero and deleted in the cloud, then the app is
-/// marked deleted (its row and deploy history stay). `confirm` must repeat the slug.
+/// Deletes an app: its service is scaled to zero and deleted in the cloud, and the app is
+/// marked deleted (its row and deploy history stay). `confirm` must repeat the slug. Refused
+/// while a deploy is in progress. The app is marked first, so no deploy can start while its
+/// service is being deleted; when the cloud refuses, the mark is taken back.
 pub async fn delete(state: &AppState, caller: &Caller, slug: &str, confirm: &str) -> Result<(), AppError> {
     let app = get(&state.pool, slug).await?;
     if confirm.trim() != slug {
         return Err(respond(AppError::invalid("confirm", "Type the app's slug to confirm.")));
     }
-    match state.cloud.fleet.delete_service(slug).await {
-        // Never deployed, or already deleted in the cloud: nothing left to delete there.
-        Ok(()) | Err(CloudError::NotFound(_)) => {}
-        Err(e) => return Err(cloud_error(e)),
-    }
     let now = state.clock.now();
     let mut tx = state.pool.begin().await.map_err(internal)?;
+    let running =
+        sqlx::query_scalar!(r#"SELECT id AS "id!" FROM deploys WHERE app_id = ? AND state = 'IN_PROGRESS'"#, app.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(internal)?;
+    if let Some(deploy) = running {
+        return Err(respond(AppError::Conflict(format!(
+            "Deploy #{deploy} of {slug} is in progress; delete the app once it has finished."
+        ))));
+    }
     sqlx::query!("UPDATE apps SET deleted_at = ?, updated_at = ? WHERE id = ?", now, now, app.id)
         .execute(&mut *tx)
         .await
         .map_err(internal)?;
-    sqlx::query!(
-        "UPDATE deploys SET state = 'FAILED', reason = 'the app was deleted', finished_at = ?
-         WHERE app_id = ? AND state = 'IN_PROGRESS'",
-        now,
-        app.id
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    match state.cloud.fleet.delete_service(slug).await {
+        // Never deployed, or already deleted in the cloud: nothing left to delete there.
+        Ok(()) | Err(CloudError::NotFound(_)) => {}
+        Err(e) => {
+            sqlx::query!("UPDATE apps SET deleted_at = NULL, updated_at = ? WHERE id = ?", app.updated_at, app.id)
+                .execute(&state.pool)
+                .await
+                .map_err(internal)?;
+            return Err(cloud_error(e));
+        }
+    }
+    let mut tx = state.pool.begin().await.map_err(internal)?;
     sqlx::query!("DELETE FROM service_status WHERE app_id = ?", app.id).execute(&mut *tx).await.map_err(internal)?;
     let actor = caller.actor();
     let entry = Entry::new(&actor, caller.source(), "app.delete", slug)
@@ -269,6 +302,8 @@ pub fn cloud_error(e: CloudError) -> AppError {
             AppError::Unavailable
         }
         CloudError::Invalid(m) | CloudError::Conflict(m) | CloudError::NotFound(m) => {
+            // Often the console's own set-up (IAM, cluster, network): operators need to see it.
+            tracing::warn!(error = %m, "the cloud refused a request");
             AppError::Conflict(format!("The cloud refused: {m}"))
         }
         CloudError::NotAuthorized(_) => return internal(e),

@@ -2,17 +2,20 @@
 //! service, then following the rollout to its end.
 //!
 //! A deploy is first claimed in the database (a row in progress; the schema lets only one be
-//! in progress per app), then started in the cloud: the image's tag is pinned to its digest
+//! in progress per app, and none for a deleted app), then started in the cloud by a task of
+//! its own (a client hanging up cannot strand it): the image's tag is pinned to its digest
 //! when the image is in ECR, the revision registered, the service created the first time and
-//! updated after. When the cloud refuses, the claim is removed and nothing changed. The
-//! background refresher then follows the rollout ([`track`]) with [`domain::deploy::verdict`].
+//! updated after. When the cloud refuses, the claim is removed and nothing changed; when the
+//! service change goes unanswered, the deploy stays in progress and is followed like any
+//! other. The background refresher follows the rollout ([`track`]) with
+//! [`domain::deploy::verdict`].
 //!
 //! A request may carry an idempotency key: the same key for the same app returns the deploy
 //! it started instead of starting another (a double click, a CI job retrying).
 
 use crate::error::AppError;
 use crate::model::DeployRecord;
-use crate::ssr::apps::{self, cloud_error, AppRecord};
+use crate::ssr::apps::{self, AppRecord};
 use crate::ssr::audit::{self, Entry};
 use crate::ssr::auth::{respond, Caller};
 use crate::ssr::{internal, AppState};
@@ -26,8 +29,8 @@ use sqlx::SqlitePool;
 /// What a deploy rolls out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Plan {
-    /// A new revision of the app's definition, optionally with a new image.
-    New { image: ImageRef, image_changed: bool },
+    /// A new revision of the app's definition; `given` when the request named the image.
+    New { image: ImageRef, given: bool },
     /// An earlier revision again, exactly as it ran (same task definition, same digest).
     Rollback { revision: i64, task_definition: String, image: String, digest: Option<String> },
 }
@@ -46,15 +49,15 @@ impl Plan {
             Plan::Rollback { image, .. } => image.clone(),
         }
     }
-}
 
-/// What the cloud did when a deploy started.
-struct Started {
-    revision: Option<i64>,
-    task_definition: String,
-    digest: Option<String>,
-    deployment_id: Option<String>,
-    service: ServiceStatus,
+    /// Whether `existing` (found by this request's idempotency key) was started by the same
+    /// request: the same kind, of the same revision or (when named) the same image.
+    fn repeats(&self, existing: &DeployRecord) -> bool {
+        match self {
+            Plan::New { image, given } => existing.kind == "deploy" && (!given || existing.image == image.to_string()),
+            Plan::Rollback { revision, .. } => existing.kind == "rollback" && existing.revision == Some(*revision),
+        }
+    }
 }
 
 /// Deploys the app's definition; `image` (when given) becomes the app's image. Returns the
@@ -68,26 +71,18 @@ pub async fn deploy(
 ) -> Result<(DeployRecord, bool), AppError> {
     let app = apps::get(&state.pool, slug).await?;
     let key = parse_key(key)?;
-    let requested = image.map(str::trim).filter(|s| !s.is_empty());
-    let plan = match requested {
-        Some(raw) => {
-            let image = ImageRef::parse(raw).map_err(|e| respond(e.into()))?;
-            let image_changed = image != app.definition.image;
-            Plan::New { image, image_changed }
-        }
-        None => Plan::New { image: app.definition.image.clone(), image_changed: false },
+    let plan = match image.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => Plan::New { image: ImageRef::parse(raw).map_err(|e| respond(e.into()))?, given: true },
+        None => Plan::New { image: app.definition.image.clone(), given: false },
     };
-    if let Some(existing) = replay(&state.pool, &app, key.as_deref()).await? {
-        // A retry of the same request: a deploy, of the same image when one was named.
-        if existing.kind != "deploy" || requested.is_some_and(|_| existing.image != plan.image()) {
-            return Err(reused_key(&existing));
-        }
+    if let Some(existing) = replay(&state.pool, &app, key.as_deref(), &plan).await? {
         return Ok((existing, false));
     }
     start(state, caller, &app, plan, key).await
 }
 
-/// Rolls the app back to an earlier revision: a new deploy of exactly that task definition.
+/// Rolls the app back to an earlier revision that once completed: a new deploy of exactly
+/// that task definition.
 pub async fn rollback(
     state: &AppState,
     caller: &Caller,
@@ -97,33 +92,35 @@ pub async fn rollback(
 ) -> Result<(DeployRecord, bool), AppError> {
     let app = apps::get(&state.pool, slug).await?;
     let key = parse_key(key)?;
-    if let Some(existing) = replay(&state.pool, &app, key.as_deref()).await? {
-        if existing.kind != "rollback" || existing.revision != Some(revision) {
-            return Err(reused_key(&existing));
-        }
-        return Ok((existing, false));
-    }
     let earlier = sqlx::query!(
         "SELECT task_definition AS \"task_definition!\", image, digest FROM deploys
-         WHERE app_id = ? AND revision = ? AND task_definition IS NOT NULL ORDER BY id DESC LIMIT 1",
+         WHERE app_id = ? AND revision = ? AND task_definition IS NOT NULL AND state = 'COMPLETED'
+         ORDER BY id DESC LIMIT 1",
         app.id,
         revision
     )
     .fetch_optional(&state.pool)
     .await
     .map_err(internal)?;
-    let Some(earlier) = earlier else {
+    let plan = match earlier {
+        Some(earlier) => Plan::Rollback {
+            revision,
+            task_definition: earlier.task_definition,
+            image: earlier.image,
+            digest: earlier.digest,
+        },
+        // A retry whose first attempt is the only deploy of that revision still replays.
+        None => Plan::Rollback { revision, task_definition: String::new(), image: String::new(), digest: None },
+    };
+    if let Some(existing) = replay(&state.pool, &app, key.as_deref(), &plan).await? {
+        return Ok((existing, false));
+    }
+    if matches!(&plan, Plan::Rollback { task_definition, .. } if task_definition.is_empty()) {
         return Err(respond(AppError::invalid(
             "revision",
-            format!("No deploy of revision {revision} to roll back to."),
+            format!("No completed deploy of revision {revision} to roll back to."),
         )));
-    };
-    let plan = Plan::Rollback {
-        revision,
-        task_definition: earlier.task_definition,
-        image: earlier.image,
-        digest: earlier.digest,
-    };
+    }
     start(state, caller, &app, plan, key).await
 }
 
@@ -139,27 +136,33 @@ fn parse_key(raw: Option<&str>) -> Result<Option<String>, AppError> {
     Ok(Some(key.to_owned()))
 }
 
-/// The deploy an idempotency key already started for this app.
-async fn replay(pool: &SqlitePool, app: &AppRecord, key: Option<&str>) -> Result<Option<DeployRecord>, AppError> {
+/// The deploy an idempotency key already started for this app, when this request repeats
+/// it; a conflict when the key started something else.
+async fn replay(
+    pool: &SqlitePool,
+    app: &AppRecord,
+    key: Option<&str>,
+    plan: &Plan,
+) -> Result<Option<DeployRecord>, AppError> {
     let Some(key) = key else { return Ok(None) };
     let id =
         sqlx::query_scalar!(r#"SELECT id AS "id!" FROM deploys WHERE app_id = ? AND idempotency_key = ?"#, app.id, key)
             .fetch_optional(pool)
             .await
             .map_err(internal)?;
-    match id {
-        Some(id) => Ok(Some(get(pool, id).await?)),
-        None => Ok(None),
+    let Some(id) = id else { return Ok(None) };
+    let existing = get(pool, id).await?;
+    if !plan.repeats(&existing) {
+        return Err(respond(AppError::Conflict(format!(
+            "This idempotency key already started deploy #{} ({} of {}); use a new key for a different request.",
+            existing.id, existing.kind, existing.image
+        ))));
     }
+    Ok(Some(existing))
 }
 
-fn reused_key(existing: &DeployRecord) -> AppError {
-    respond(AppError::Conflict(format!(
-        "This idempotency key already started deploy #{} ({} of {}); use a new key for a different request.",
-        existing.id, existing.kind, existing.image
-    )))
-}
-
+/// Claims the app's one deploy slot, then starts the deploy in a task of its own, so a
+/// client that hangs up half-way never strands it.
 async fn start(
     state: &AppState,
     caller: &Caller,
@@ -170,12 +173,24 @@ async fn start(
     let now = state.clock.now();
     let actor = caller.actor();
     let (kind, image) = (plan.kind(), plan.image());
+    // A rollback knows its revision from the start, so a retry matches it at once.
+    let (revision, task_definition, digest) = match &plan {
+        Plan::Rollback { revision, task_definition, digest, .. } => {
+            (Some(*revision), Some(task_definition.clone()), digest.clone())
+        }
+        Plan::New { .. } => (None, None, None),
+    };
     let claimed = sqlx::query!(
-        "INSERT INTO deploys (app_id, kind, image, state, created_by, created_at, idempotency_key)
-         VALUES (?, ?, ?, 'IN_PROGRESS', ?, ?, ?)",
+        "INSERT INTO deploys (app_id, kind, image, revision, task_definition, digest, state, created_by, created_at,
+                              idempotency_key)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'IN_PROGRESS', ?7, ?8, ?9
+         WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?1 AND deleted_at IS NULL)",
         app.id,
         kind,
         image,
+        revision,
+        task_definition,
+        digest,
         actor,
         now,
         key
@@ -183,63 +198,25 @@ async fn start(
     .execute(&state.pool)
     .await;
     let id = match claimed {
-        Ok(done) => done.last_insert_rowid(),
+        Ok(done) if done.rows_affected() == 1 => done.last_insert_rowid(),
+        // The app was deleted meanwhile.
+        Ok(_) => return Err(respond(AppError::NotFound)),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             // The same key won a race with this request, or another deploy is rolling out.
-            if let Some(existing) = replay(&state.pool, app, key.as_deref()).await? {
+            if let Some(existing) = replay(&state.pool, app, key.as_deref(), &plan).await? {
                 return Ok((existing, false));
             }
             return Err(busy(&state.pool, app).await);
         }
         Err(e) => return Err(internal(e)),
     };
-    let started = match launch(state, app, &plan).await {
-        Ok(started) => started,
-        Err(e) => {
-            // Nothing changed in the cloud that matters (at most an unused revision was
-            // registered), so the claim goes and the request can be retried as it is.
-            sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(&state.pool).await.map_err(internal)?;
-            return Err(e);
-        }
-    };
-    let mut tx = state.pool.begin().await.map_err(internal)?;
-    sqlx::query!(
-        "UPDATE deploys SET revision = ?, task_definition = ?, digest = ?, deployment_id = ? WHERE id = ?",
-        started.revision,
-        started.task_definition,
-        started.digest,
-        started.deployment_id,
-        id
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    if matches!(&plan, Plan::New { image_changed: true, .. } | Plan::Rollback { .. }) {
-        // The registry shows what runs: a new image, or the image rolled back to.
-        sqlx::query!("UPDATE apps SET image = ?, updated_at = ? WHERE id = ?", image, now, app.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+    let work = tokio::spawn(launch(state.clone(), caller.clone(), app.clone(), plan, id));
+    match work.await {
+        Ok(Ok(())) => Ok((get(&state.pool, id).await?, true)),
+        // Set the status again: the task ran outside this request.
+        Ok(Err(e)) => Err(respond(e)),
+        Err(e) => Err(internal(e)),
     }
-    let after = json!({
-        "deploy": id,
-        "revision": started.revision,
-        "image": image,
-        "digest": started.digest,
-    });
-    let entry = Entry::new(
-        &actor,
-        caller.source(),
-        if kind == "deploy" { "app.deploy" } else { "app.rollback" },
-        app.definition.slug.as_str(),
-    )
-    .before(json!({ "image": app.definition.image.to_string() }))
-    .after(after);
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
-    apps::record_status(&state.pool, app.id, &started.service, now).await.map_err(internal)?;
-    state.wake.notify_one();
-    Ok((get(&state.pool, id).await?, true))
 }
 
 /// The answer to a deploy while another is rolling out.
@@ -260,49 +237,132 @@ async fn busy(pool: &SqlitePool, app: &AppRecord) -> AppError {
     respond(AppError::Conflict(message))
 }
 
-/// Asks the cloud to roll out `plan`.
-async fn launch(state: &AppState, app: &AppRecord, plan: &Plan) -> Result<Started, AppError> {
-    let fleet = &state.cloud.fleet;
-    let slug = app.definition.slug.to_string();
-    let (task_definition, revision, digest, desired) = match plan {
-        Plan::New { image, .. } => {
-            let digest = match state.cloud.registry.resolve(image).await {
-                Ok(digest) => digest,
-                Err(CloudError::NotFound(what)) => {
-                    return Err(respond(AppError::invalid("image", format!("The registry has no {what}."))));
-                }
-                Err(e) => return Err(cloud_error(e)),
-            };
-            let run = match &digest {
-                Some(d) => format!("{}@{d}", image.repository()),
-                None => image.to_string(),
-            };
-            let mut def = app.definition.clone();
-            def.image = image.clone();
-            let spec = def.task_definition(&run, &state.deploy.log_region);
-            let registered = fleet.register_task_definition(&spec).await.map_err(cloud_error)?;
-            (registered.arn, Some(i64::from(registered.revision)), digest, Some(def.desired_count))
+/// Starts the claimed deploy `id` in the cloud and records it. Until the service call, a
+/// failure removes the claim (nothing that matters changed: at most an unused revision was
+/// registered) and the request can be retried as it is. A service call that fails without
+/// an answer may still have been applied: the deploy then stays in progress, followed by its
+/// task definition, and ends FAILED if ECS never shows it.
+async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id: i64) -> Result<(), AppError> {
+    let pool = &state.pool;
+    let forget =
+        || async { sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(pool).await.map_err(internal) };
+    let (task_definition, desired, digest) = match &plan {
+        Plan::New { image, .. } => match register(&state, &app, image).await {
+            Ok(registered) => registered,
+            Err(e) => {
+                forget().await?;
+                return Err(e);
+            }
+        },
+        Plan::Rollback { task_definition, digest, .. } => (task_definition.clone(), None, digest.clone()),
+    };
+    let revision = domain::deploy::revision_of(&task_definition);
+    sqlx::query!(
+        "UPDATE deploys SET revision = ?, task_definition = ?, digest = ? WHERE id = ?",
+        revision,
+        task_definition,
+        digest,
+        id
+    )
+    .execute(pool)
+    .await
+    .map_err(internal)?;
+    let service = match roll_out(&state, &app, &task_definition, desired).await {
+        Ok(service) => Some(service),
+        Err(CloudError::Unavailable(e)) => {
+            tracing::warn!(deploy = id, error = %e, "the cloud did not answer the service change; following the deploy anyway");
+            None
         }
-        Plan::Rollback { revision, task_definition, digest, .. } => {
-            (task_definition.clone(), Some(*revision), digest.clone(), None)
+        Err(e) => {
+            forget().await?;
+            return Err(apps::cloud_error(e));
         }
     };
+    let deployment_id = service
+        .as_ref()
+        .and_then(|s| s.primary())
+        .filter(|d| d.task_definition == task_definition)
+        .map(|d| d.id.clone());
+    let now = state.clock.now();
+    let image = plan.image();
+    let mut tx = pool.begin().await.map_err(internal)?;
+    sqlx::query!("UPDATE deploys SET deployment_id = ? WHERE id = ?", deployment_id, id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    let image_changed = match &plan {
+        Plan::New { image, .. } => *image != app.definition.image,
+        Plan::Rollback { .. } => true,
+    };
+    if image_changed {
+        // The registry shows what runs: a new image, or the image rolled back to.
+        sqlx::query!("UPDATE apps SET image = ?, updated_at = ? WHERE id = ?", image, now, app.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+    }
+    let actor = caller.actor();
+    let action = if plan.kind() == "deploy" { "app.deploy" } else { "app.rollback" };
+    let entry = Entry::new(&actor, caller.source(), action, app.definition.slug.as_str())
+        .before(json!({ "image": app.definition.image.to_string() }))
+        .after(json!({ "deploy": id, "revision": revision, "image": image, "digest": digest }));
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    if let Some(service) = &service {
+        // Only the cache: the next refresh writes it again if this fails.
+        if let Err(e) = apps::record_status(pool, app.id, service, now).await {
+            tracing::warn!(error = %e, "could not cache the service's status");
+        }
+    }
+    state.wake.notify_one();
+    Ok(())
+}
+
+/// Pins the image's digest (ECR) and registers the revision: its ARN, the desired count to
+/// roll out with, and the digest.
+async fn register(
+    state: &AppState,
+    app: &AppRecord,
+    image: &ImageRef,
+) -> Result<(String, Option<u32>, Option<String>), AppError> {
+    let digest = match state.cloud.registry.resolve(image).await {
+        Ok(digest) => digest,
+        Err(CloudError::NotFound(what)) => {
+            return Err(AppError::invalid("image", format!("The registry has no {what}.")));
+        }
+        Err(e) => return Err(apps::cloud_error(e)),
+    };
+    let run = match &digest {
+        Some(d) => format!("{}@{d}", image.repository()),
+        None => image.to_string(),
+    };
+    let mut def = app.definition.clone();
+    def.image = image.clone();
+    let spec = def.task_definition(&run, &state.deploy.log_region);
+    let registered = state.cloud.fleet.register_task_definition(&spec).await.map_err(apps::cloud_error)?;
+    Ok((registered.arn, Some(def.desired_count), digest))
+}
+
+/// Points the service at `task_definition`: an update, or its creation the first time.
+async fn roll_out(
+    state: &AppState,
+    app: &AppRecord,
+    task_definition: &str,
+    desired: Option<u32>,
+) -> Result<ServiceStatus, CloudError> {
+    let fleet = &state.cloud.fleet;
     let update = ServiceUpdate {
-        name: slug.clone(),
-        task_definition: Some(task_definition.clone()),
+        name: app.definition.slug.to_string(),
+        task_definition: Some(task_definition.to_owned()),
         desired_count: desired,
         force_new_deployment: false,
     };
-    let service = match fleet.update_service(&update).await {
-        Ok(service) => service,
+    match fleet.update_service(&update).await {
         Err(CloudError::NotFound(_)) => {
-            let spec = app.definition.service(&task_definition, &state.deploy.network);
-            fleet.create_service(&spec).await.map_err(cloud_error)?
+            fleet.create_service(&app.definition.service(task_definition, &state.deploy.network)).await
         }
-        Err(e) => return Err(cloud_error(e)),
-    };
-    let deployment_id = service.primary().filter(|d| d.task_definition == task_definition).map(|d| d.id.clone());
-    Ok(Started { revision, task_definition, digest, deployment_id, service })
+        other => other,
+    }
 }
 
 /// Follows the app's deploy in progress (if any) with its service as just described

@@ -256,7 +256,8 @@ pub async fn update(
 ) -> Result<Json<AppJson>, ApiError> {
     let current = apps::get(&state.pool, &slug).await?;
     let input = body.over(current.definition.to_input());
-    Ok(Json(AppJson::of(&apps::update(&state, &caller, &slug, &input).await?, &caller)))
+    let updated = apps::update(&state, &caller, &slug, &input, Some(current.updated_at)).await?;
+    Ok(Json(AppJson::of(&updated, &caller)))
 }
 
 /// `DELETE /api/v1/apps/{slug}` (the path is the confirmation)
