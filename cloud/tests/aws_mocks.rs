@@ -327,6 +327,31 @@ async fn task_lists_follow_every_page() {
 }
 
 #[tokio::test]
+async fn the_whole_cluster_is_listed_without_a_service_name_page_by_page() {
+    let asks = |token: Option<&'static str>| {
+        mock!(aws_sdk_ecs::Client::list_tasks).match_requests(move |input| {
+            input.cluster() == Some(CLUSTER)
+                && input.service_name().is_none()
+                && input.desired_status() == Some(&DesiredStatus::Running)
+                && input.max_results() == Some(100)
+                && input.next_token() == token
+        })
+    };
+    let page = |n: usize, next: Option<&'static str>| {
+        move || {
+            let arns: Vec<String> = (0..n).map(|i| format!("t{i}")).collect();
+            ListTasksOutput::builder().set_task_arns(Some(arns)).set_next_token(next.map(str::to_owned)).build()
+        }
+    };
+    let first = asks(None).then_output(page(100, Some("p2")));
+    let second = asks(Some("p2")).then_output(page(100, Some("p3")));
+    let third = asks(Some("p3")).then_output(page(7, None));
+    let arns = fleet(&[&first, &second, &third]).list_cluster_tasks(TaskFilter::Running).await.expect("listed");
+    assert_eq!(arns.len(), 207);
+    assert_eq!((first.num_calls(), second.num_calls(), third.num_calls()), (1, 1, 1));
+}
+
+#[tokio::test]
 async fn services_are_created_with_a_rolling_back_circuit_breaker_and_managed_tags() {
     let requests = recorder::<CreateServiceInput>();
     let seen = requests.clone();

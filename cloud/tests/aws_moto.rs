@@ -314,6 +314,13 @@ async fn tasks_are_listed_described_and_stopped() {
     let stopped = ecs.fleet.list_tasks(&name, TaskFilter::Stopped).await.expect("stopped tasks listed");
     assert_eq!(stopped, std::slice::from_ref(victim));
     assert_eq!(ecs.fleet.list_tasks(&name, TaskFilter::Running).await.expect("listed").len(), 2);
+    // The cluster's listing (each test has a cluster of its own) holds the same tasks.
+    let mut cluster = ecs.fleet.list_cluster_tasks(TaskFilter::Running).await.expect("cluster listed");
+    cluster.sort();
+    let mut still_running: Vec<String> = started[1..].to_vec();
+    still_running.sort();
+    assert_eq!(cluster, still_running);
+    assert_eq!(ecs.fleet.list_cluster_tasks(TaskFilter::Stopped).await.expect("listed"), std::slice::from_ref(victim));
     let [task] = &ecs.fleet.describe_tasks(std::slice::from_ref(victim)).await.expect("described")[..] else {
         panic!("one task")
     };

@@ -196,6 +196,11 @@ pub trait Fleet: Send + Sync + 'static {
     /// unknown service.
     async fn list_tasks(&self, service: &str, filter: TaskFilter) -> Result<Vec<String>, CloudError>;
 
+    /// Lists the ARNs of every task of the cluster with that desired status, whatever started
+    /// it (all pages, 100 at a time): one listing serves the whole fleet, where a listing per
+    /// service would cost a call per app.
+    async fn list_cluster_tasks(&self, filter: TaskFilter) -> Result<Vec<String>, CloudError>;
+
     /// Describes any number of tasks, in batches of 100; unknown ARNs are left out.
     async fn describe_tasks(&self, arns: &[String]) -> Result<Vec<TaskInfo>, CloudError>;
 

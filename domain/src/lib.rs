@@ -13,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod fleet;
 pub mod identity;
+pub mod logs;
 pub mod metrics;
 pub mod registry;
 pub mod settings;

@@ -1,7 +1,8 @@
 //! The production adapters: ShinyFleet's cloud ports implemented with the official AWS SDK
 //! for Rust — ECS behind [`Fleet`](domain::fleet::Fleet), Cognito behind
 //! [`Directory`](domain::directory::Directory), CloudWatch behind
-//! [`Metrics`](domain::metrics::Metrics), ECR behind [`Registry`](domain::registry::Registry).
+//! [`Metrics`](domain::metrics::Metrics), ECR behind [`Registry`](domain::registry::Registry),
+//! CloudWatch Logs behind [`Logs`](domain::logs::Logs).
 //!
 //! All of them are built from one [`SdkConfig`] ([`load_sdk_config`]), so credentials, region,
 //! endpoint (an emulator through `AWS_ENDPOINT_URL`), retries and timeouts are decided once.
@@ -13,12 +14,14 @@ mod cognito;
 mod ecr;
 mod ecs;
 mod error;
+mod logs;
 mod time;
 
 pub use cloudwatch::CloudWatchMetrics;
 pub use cognito::CognitoDirectory;
 pub use ecr::EcrRegistry;
 pub use ecs::EcsFleet;
+pub use logs::CloudWatchLogs;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

@@ -182,6 +182,21 @@ impl Task {
     }
 }
 
+/// A task as its container's log sees it (read by the sandbox's CloudWatch Logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TaskLog {
+    /// The group its task definition's `awslogs` driver writes to.
+    pub(crate) log_group: String,
+    /// The container port the app listens on.
+    pub(crate) port: u16,
+    /// When the container started (the task reached RUNNING), if it did.
+    pub(crate) started_at: Option<DateTime<Utc>>,
+    /// When the task began stopping, if it did.
+    pub(crate) stopping_at: Option<DateTime<Utc>>,
+    /// Whether the container exited by itself (a `broken` image) rather than being stopped.
+    pub(crate) exited: bool,
+}
+
 /// A stretch of time one task of a service spent RUNNING; metrics are drawn from these.
 #[derive(Debug, Clone)]
 struct RunSpan {
@@ -387,6 +402,12 @@ impl Ecs {
             .collect())
     }
 
+    /// Every task of the cluster with that desired status, oldest first.
+    pub(crate) fn list_cluster_tasks(&self, filter: TaskFilter) -> Vec<String> {
+        let wanted = filter == TaskFilter::Running;
+        self.cluster.tasks.iter().filter(|t| t.desired_running == wanted).map(|t| t.arn.clone()).collect()
+    }
+
     /// The named tasks (by ARN or id), in the order asked, unknown ones left out.
     pub(crate) fn describe_tasks(&self, arns: &[String]) -> Vec<TaskInfo> {
         arns.iter().filter_map(|r| self.cluster.find_task(r)).map(|i| self.cluster.tasks[i].info(self.now)).collect()
@@ -425,6 +446,20 @@ impl Ecs {
             .get(service)
             .map(|spans| spans.iter().map(|s| (s.start, s.end.unwrap_or(self.now))).collect())
             .unwrap_or_default()
+    }
+
+    /// What the container of the task `id` (or ARN) logged depends on; `None` for a task the
+    /// cluster does not know, or no longer lists.
+    pub(crate) fn task_log(&self, id: &str) -> Option<TaskLog> {
+        let task = &self.cluster.tasks[self.cluster.find_task(id)?];
+        let spec = &self.cluster.resolve(&task.task_definition).ok()?.spec;
+        Some(TaskLog {
+            log_group: spec.log_group.clone(),
+            port: spec.container_port,
+            started_at: task.started_at,
+            stopping_at: task.stopping_at,
+            exited: task.stop_code == Some(StopCause::Exited.record().0),
+        })
     }
 
     fn service(&self, reference: &str) -> Option<&Service> {

@@ -40,6 +40,10 @@ impl Fleet for Sandbox {
         self.with_ecs(|ecs| ecs.list_tasks(service, filter))
     }
 
+    async fn list_cluster_tasks(&self, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
+        Ok(self.with_ecs(|ecs| ecs.list_cluster_tasks(filter)))
+    }
+
     async fn describe_tasks(&self, arns: &[String]) -> Result<Vec<TaskInfo>, CloudError> {
         Ok(self.with_ecs(|ecs| ecs.describe_tasks(arns)))
     }

@@ -1,6 +1,7 @@
 //! The sandbox: an in-process simulated AWS account behind the same ports as the real
 //! adapters (`Fleet` for ECS, `Directory` for Cognito, `Metrics` for CloudWatch, `Registry`
-//! for ECR), so the console runs with no AWS account and tests run without a network.
+//! for ECR, `Logs` for CloudWatch Logs), so the console runs with no AWS account and tests
+//! run without a network.
 //!
 //! It is deterministic: everything random is drawn from the seed, and all time comes from
 //! the injected [`Clock`]. The simulation is lazy — nothing runs in the background; each
@@ -25,7 +26,11 @@
 //!   (not the seed), so they are the one output that differs between runs; check them with
 //!   [`Sandbox::identity_verifier`]. Access tokens are opaque random strings;
 //! - no email is sent: read an invited user's temporary password with
-//!   [`Sandbox::temporary_password`].
+//!   [`Sandbox::temporary_password`];
+//! - a task's container logs to `shiny/shiny/<task id>` in its task definition's group: R's
+//!   start-up lines, then a Shiny session opening and closing in most five-minute slots while
+//!   it runs; a `broken` image's container logs R's missing-`shiny` error and halts; the
+//!   stream exists from the first line until the task is no longer listed.
 
 mod clock;
 mod directory;
@@ -33,6 +38,7 @@ mod ecs;
 mod fleet;
 mod idtoken;
 mod lifecycle;
+mod logs;
 mod metrics;
 mod registry;
 mod rng;

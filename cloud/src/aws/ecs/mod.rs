@@ -64,7 +64,7 @@ impl EcsFleet {
 
     async fn list_page(
         &self,
-        service: &str,
+        service: Option<&str>,
         status: DesiredStatus,
         next: Option<String>,
     ) -> Result<(Vec<String>, Option<String>), CloudError> {
@@ -72,7 +72,7 @@ impl EcsFleet {
             .client
             .list_tasks()
             .cluster(&self.cluster)
-            .service_name(service)
+            .set_service_name(service.map(str::to_owned))
             .desired_status(status)
             .max_results(TASKS_PER_PAGE)
             .set_next_token(next)
@@ -81,6 +81,21 @@ impl EcsFleet {
             .map_err(|e| from_sdk("ListTasks", e))?;
         let next = out.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
         Ok((out.task_arns.unwrap_or_default(), next))
+    }
+
+    /// Every page of a task listing, of one service or of the whole cluster.
+    async fn list_all(&self, service: Option<&str>, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
+        let status = match filter {
+            TaskFilter::Running => DesiredStatus::Running,
+            TaskFilter::Stopped => DesiredStatus::Stopped,
+        };
+        let (mut arns, mut next) = self.list_page(service, status.clone(), None).await?;
+        while let Some(token) = next {
+            let (page, following) = self.list_page(service, status.clone(), Some(token)).await?;
+            arns.extend(page);
+            next = following;
+        }
+        Ok(arns)
     }
 
     async fn describe_task_batch(&self, arns: &[String]) -> Result<Vec<TaskInfo>, CloudError> {
@@ -209,17 +224,11 @@ impl Fleet for EcsFleet {
     }
 
     async fn list_tasks(&self, service: &str, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
-        let status = match filter {
-            TaskFilter::Running => DesiredStatus::Running,
-            TaskFilter::Stopped => DesiredStatus::Stopped,
-        };
-        let (mut arns, mut next) = self.list_page(service, status.clone(), None).await?;
-        while let Some(token) = next {
-            let (page, following) = self.list_page(service, status.clone(), Some(token)).await?;
-            arns.extend(page);
-            next = following;
-        }
-        Ok(arns)
+        self.list_all(Some(service), filter).await
+    }
+
+    async fn list_cluster_tasks(&self, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
+        self.list_all(None, filter).await
     }
 
     async fn describe_tasks(&self, arns: &[String]) -> Result<Vec<TaskInfo>, CloudError> {
