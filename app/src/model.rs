@@ -65,6 +65,38 @@ pub struct DeployRecord {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// One task of an app, as the poller last saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRow {
+    /// The task's id (the end of its ARN).
+    pub id: String,
+    pub arn: String,
+    pub revision: Option<i64>,
+    pub cpu: u32,
+    pub memory: u32,
+    /// ECS's `lastStatus`: PROVISIONING … RUNNING … STOPPED.
+    pub last_status: String,
+    pub desired_status: String,
+    /// `HEALTHY`, `UNHEALTHY` or `UNKNOWN`.
+    pub health_status: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    /// When the poller last saw it.
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The newest lines of a task's container log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogsView {
+    /// Newest first.
+    pub lines: Vec<domain::logs::LogLine>,
+    /// Why there are none, when the stream does not exist (yet).
+    pub note: Option<String>,
+}
+
 /// Everything the app page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppDetail {
@@ -79,6 +111,8 @@ pub struct AppDetail {
     pub events: Vec<ServiceEvent>,
     /// Newest first.
     pub deploys: Vec<DeployRecord>,
+    /// Tasks not stopped, then those stopped in the last day, newest first.
+    pub tasks: Vec<TaskRow>,
     /// A fresh idempotency key for the deploy and rollback buttons: a double click or a
     /// resubmitted form sends the same key, so it never starts a second deploy.
     pub deploy_key: String,

@@ -105,6 +105,11 @@ test("a viewer sees an app's page without a control that changes anything", asyn
   await expect(page).toHaveURL(/\/apps\/sales-dashboard$/);
   await expect(progress(page)).toBeVisible();
   await expect(page.getByRole("heading", { name: "Service events" })).toBeVisible();
+  // The poller recorded the demo app's two tasks; the page shows them running.
+  await expect(page.getByTestId("tasks").locator('tr[data-status="RUNNING"]')).toHaveCount(2, { timeout: 20_000 });
+  // Its log is read on request: Shiny's start-up line is there.
+  await page.getByRole("button", { name: "Show logs" }).click();
+  await expect(page.getByTestId("log-lines")).toContainText("Listening on http://0.0.0.0:3838");
   await expect(page.getByTestId("deploy-button")).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Edit" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Delete app" })).toHaveCount(0);

@@ -84,6 +84,7 @@ pub async fn choose_cloud(config: &ServeConfig, clock: Arc<dyn Clock>) -> Chosen
                 directory: Arc::new(cloud::aws::CognitoDirectory::new(&sdk, pool_id, client_id)),
                 metrics: Arc::new(cloud::aws::CloudWatchMetrics::new(&sdk, config.cluster.clone())),
                 registry: Arc::new(cloud::aws::EcrRegistry::new(&sdk)),
+                logs: Arc::new(cloud::aws::CloudWatchLogs::new(&sdk)),
                 identity: Arc::new(verifier),
             };
             ChosenCloud { cloud, region, sandbox: None }
@@ -98,6 +99,7 @@ pub fn sandbox_cloud(sandbox: &Arc<Sandbox>) -> Cloud {
         directory: sandbox.clone(),
         metrics: sandbox.clone(),
         registry: sandbox.clone(),
+        logs: sandbox.clone(),
         identity: Arc::new(sandbox.identity_verifier()),
     }
 }

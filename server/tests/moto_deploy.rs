@@ -75,6 +75,7 @@ impl Setup {
             directory: sandbox.clone(),
             metrics: sandbox.clone(),
             registry: Arc::new(EcrRegistry::new(&console_config)),
+            logs: sandbox.clone(),
             identity: Arc::new(sandbox.identity_verifier()),
         })
         .await;

@@ -47,6 +47,7 @@ async fn an_invited_colleague_signs_in_through_cognito_sets_a_password_and_signs
             directory,
             metrics: sandbox.clone(),
             registry: sandbox.clone(),
+            logs: sandbox.clone(),
             identity: verifier,
         })
         .await

@@ -139,6 +139,7 @@ async fn console(forgery: Forgery, audience: Option<&'static str>) -> TestConsol
             directory: Arc::new(Forger { sandbox: sandbox.clone(), forgery, first: Mutex::new(None) }),
             metrics: sandbox.clone(),
             registry: sandbox.clone(),
+            logs: sandbox.clone(),
             identity,
         }
     })

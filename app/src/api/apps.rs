@@ -2,7 +2,7 @@
 //! change needs an admin.
 
 use crate::error::AppError;
-use crate::model::{AppDetail, AppForm, DeployRecord};
+use crate::model::{AppDetail, AppForm, DeployRecord, LogsView};
 use leptos::prelude::*;
 
 /// The app page: definition, live status, events and deploy history.
@@ -66,4 +66,12 @@ pub async fn rollback_app(slug: String, revision: i64, key: String) -> Result<De
     let state = crate::ssr::state()?;
     let (deploy, _) = crate::ssr::deploys::rollback(&state, &caller, &slug, revision, Some(&key)).await?;
     Ok(deploy)
+}
+
+/// The newest lines of one of the app's tasks' container log, matching `filter`.
+#[server(prefix = "/sfn", endpoint = "app_logs")]
+pub async fn load_logs(slug: String, task: String, filter: Option<String>) -> Result<LogsView, AppError> {
+    crate::ssr::auth::require(domain::Role::Viewer)?;
+    let state = crate::ssr::state()?;
+    crate::ssr::apps::logs(&state, &slug, &task, filter.as_deref()).await
 }

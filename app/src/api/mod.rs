@@ -38,6 +38,7 @@ pub const ACCESS: &[(&str, Access)] = &[
     ("fleet", Access::Role(Role::Viewer)),
     ("console_info", Access::Role(Role::Viewer)),
     ("app_detail", Access::Role(Role::Viewer)),
+    ("app_logs", Access::Role(Role::Viewer)),
     ("create_app", Access::Role(Role::Admin)),
     ("update_app", Access::Role(Role::Admin)),
     ("delete_app", Access::Role(Role::Admin)),

@@ -2,8 +2,8 @@
 //! follows a deploy without a reload), its definition, the service's events and the deploy
 //! history. Admins deploy, roll back to any earlier revision, edit and delete from here.
 
-use crate::api::apps::{load_app, DeleteApp, DeployApp, RollbackApp};
-use crate::model::{age, AppDetail, DeployRecord, LiveStatus};
+use crate::api::apps::{load_app, load_logs, DeleteApp, DeployApp, RollbackApp};
+use crate::model::{age, AppDetail, DeployRecord, LiveStatus, TaskRow};
 use crate::pages::app_form::{gb, vcpu};
 use crate::pages::fleet::state_badge;
 use crate::pages::{field_error, form_error, instant, interactive, ErrorNotice, FieldError, FormError};
@@ -81,7 +81,11 @@ pub fn AppPage() -> impl IntoView {
     let key = Signal::derive(move || loaded().map(|d| d.deploy_key).unwrap_or_default());
     let busy = Signal::derive(move || loaded().is_some_and(|d| d.in_progress().is_some()));
     let image = Signal::derive(move || loaded().map(|d| d.app.image).unwrap_or_default());
-    let found = Signal::derive(move || loaded().is_some());
+    let task_list = Signal::derive(move || loaded().map(|d| d.tasks).unwrap_or_default());
+    // Shown from the server's first HTML on; hidden only once the app turns out not to exist.
+    let missing = RwSignal::new(false);
+    Effect::new(move |_| missing.set(matches!(detail.get(), Some(Err(_)))));
+    let found = Signal::derive(move || !missing.get());
     let reloading = move |body: fn(AppDetail, bool, ServerAction<RollbackApp>) -> AnyView| {
         view! {
             <Transition fallback=|| ()>
@@ -92,7 +96,7 @@ pub fn AppPage() -> impl IntoView {
             </Transition>
         }
     };
-    // Drawn once (they depend on the user alone), hidden while the app is not known.
+    // Drawn once (they depend on the user alone), hidden when the app does not exist.
     let admin_only = move |body: fn(Signal<String>) -> AnyView| {
         view! {
             <div class:hidden=move || !found.get()>
@@ -124,6 +128,12 @@ pub fn AppPage() -> impl IntoView {
                             running=d.running_revision now=d.generated_at />
                     }.into_any())}
                     {admin_only_deploy(user, found, slug, key, busy, image, deploy)}
+                    {reloading(|d, _, _| view! { <TasksCard tasks=d.tasks.clone() now=d.generated_at /> }.into_any())}
+                    {view! {
+                        <div class:hidden=move || !found.get()>
+                            <LogsCard slug tasks=task_list />
+                        </div>
+                    }.into_any()}
                     {reloading(|d, admin, rollback| {
                         let busy = d.in_progress().is_some();
                         view! {
@@ -436,6 +446,165 @@ pub fn duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
         60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
         _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
     }
+}
+
+/// The app's tasks: those running or on their way, then those stopped in the last day.
+#[component]
+fn TasksCard(tasks: Vec<TaskRow>, now: DateTime<Utc>) -> impl IntoView {
+    let body = if tasks.is_empty() {
+        view! { <p class="muted card-pad">"No tasks seen yet."</p> }.into_any()
+    } else {
+        let rows = tasks
+            .into_iter()
+            .map(|t| {
+                let stopped = t.last_status == "STOPPED";
+                let (class, state) = match t.last_status.as_str() {
+                    "RUNNING" => ("badge badge-ok", "running".to_owned()),
+                    "STOPPED" => ("badge badge-muted", "stopped".to_owned()),
+                    other => ("badge badge-info", other.to_lowercase()),
+                };
+                let health = match t.health_status.as_str() {
+                    "HEALTHY" => Some(("badge badge-ok", "healthy")),
+                    "UNHEALTHY" => Some(("badge badge-bad", "unhealthy")),
+                    _ => None,
+                }
+                .filter(|_| !stopped)
+                .map(|(class, text)| view! { <span class=class>{text}</span> });
+                let uptime = match (t.started_at, t.stopped_at) {
+                    (Some(start), Some(stop)) => format!("ran {}", duration(start, stop)),
+                    (Some(start), None) if !stopped => format!("up {}", duration(start, now)),
+                    _ => "–".to_owned(),
+                };
+                let why = t.stopped_reason.clone().map(|r| match &t.stop_code {
+                    Some(code) => format!("{code}: {r}"),
+                    None => r,
+                });
+                view! {
+                    <tr data-task=t.id.clone() data-status=t.last_status.clone()>
+                        <td class="mono small" title=t.arn.clone()>{t.id.chars().take(12).collect::<String>()}</td>
+                        <td class="num">{t.revision.map(|r| r.to_string()).unwrap_or_else(|| "–".into())}</td>
+                        <td class="nowrap"><span class=class>{state}</span> " " {health}</td>
+                        <td class="nowrap small">{t.started_at.map(instant).unwrap_or_else(|| "–".into())}</td>
+                        <td class="nowrap small">{uptime}</td>
+                        <td class="small">{why}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="table-scroll">
+                <table class="table" data-testid="tasks">
+                    <thead>
+                        <tr>
+                            <th>"Task"</th>
+                            <th class="num">"Rev."</th>
+                            <th>"State"</th>
+                            <th>"Started"</th>
+                            <th>"Uptime"</th>
+                            <th>"Stop reason"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card table-card" aria-labelledby="tasks-heading">
+            <div class="card-head"><h2 id="tasks-heading">"Tasks"</h2></div>
+            {body}
+        </section>
+    }
+}
+
+/// The newest lines of a chosen task's container log, read from the cloud when asked (never
+/// by the page's reloads), with a filter. Not redrawn by the reloads, so the choice stays.
+#[component]
+fn LogsCard(slug: Memo<String>, tasks: Signal<Vec<TaskRow>>) -> AnyView {
+    let ready = interactive();
+    let chosen = RwSignal::new(String::new());
+    let filter = RwSignal::new(String::new());
+    let action = Action::new(move |(task, filter): &(String, String)| {
+        let (task, filter) = (task.clone(), filter.clone());
+        let slug = slug.get_untracked();
+        async move { load_logs(slug, task, Some(filter).filter(|f| !f.trim().is_empty())).await }
+    });
+    let pending = action.pending();
+    // The newest task is chosen until the user chooses.
+    Effect::new(move |_| {
+        let first = tasks.with(|list| list.first().map(|t| t.arn.clone()));
+        if let (true, Some(first)) = (chosen.with_untracked(String::is_empty), first) {
+            chosen.set(first);
+        }
+    });
+    let options = move || {
+        tasks
+            .get()
+            .into_iter()
+            .map(|t| {
+                let label = format!(
+                    "{} · {} · revision {}",
+                    &t.id[..t.id.len().min(12)],
+                    t.last_status.to_lowercase(),
+                    t.revision.unwrap_or(0)
+                );
+                let arn = t.arn.clone();
+                view! { <option value=t.arn selected=move || chosen.with(|c| *c == arn)>{label}</option> }
+            })
+            .collect_view()
+    };
+    let show = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch((chosen.get_untracked(), filter.get_untracked()));
+    };
+    let output = move || match action.value().get() {
+        None => {
+            view! { <p class="muted small">"Choose a task and show its latest lines (read from CloudWatch Logs)."</p> }
+                .into_any()
+        }
+        Some(Err(e)) => {
+            view! { <div class="notice notice-error" role="alert">{crate::pages::error_message(&e)}</div> }.into_any()
+        }
+        Some(Ok(view)) if view.lines.is_empty() => {
+            let note = view.note.unwrap_or_else(|| "No line matches.".into());
+            view! { <p class="muted small" data-testid="log-note">{note}</p> }.into_any()
+        }
+        Some(Ok(view)) => {
+            let lines = view
+                .lines
+                .into_iter()
+                .map(|l| view! { <li><span class="log-at">{instant(l.at)}</span> <span class="log-message">{l.message}</span></li> })
+                .collect_view();
+            view! { <ol class="log-lines" data-testid="log-lines">{lines}</ol> }.into_any()
+        }
+    };
+    view! {
+        <section class="card card-pad" aria-labelledby="logs-heading">
+            <h2 id="logs-heading">"Logs"</h2>
+            <form class="inline-form-fields logs-form" on:submit=show>
+                <div class="field field-grow">
+                    <label for="logs-task">"Task"</label>
+                    <select id="logs-task" class="input mono" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        {options}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="logs-filter">"Filter"</label>
+                    <input id="logs-filter" class="input" type="search" placeholder="e.g. error" autocomplete="off"
+                        on:input=move |ev| filter.set(event_target_value(&ev)) />
+                </div>
+                <div class="field field-action">
+                    <button type="submit" class="button button-secondary"
+                        disabled=move || !ready.get() || pending.get() || chosen.with(String::is_empty)>
+                        {move || if pending.get() { "Reading…" } else { "Show logs" }}
+                    </button>
+                </div>
+            </form>
+            {output}
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

@@ -2,12 +2,13 @@
 //! service. Every change is written with its audit row in one transaction.
 
 use crate::error::AppError;
-use crate::model::{AppDetail, AppSummary, FleetView, LiveStatus};
+use crate::model::{AppDetail, AppSummary, FleetView, LiveStatus, LogsView};
 use crate::ssr::audit::{self, Entry};
 use crate::ssr::auth::{respond, Caller};
 use crate::ssr::{internal, AppState};
 use chrono::{DateTime, Utc};
 use domain::fleet::{AppState as ServiceState, RolloutState, ServiceEvent, ServiceStatus};
+use domain::logs::LogQuery;
 use domain::{AppDefinition, AppInput, CloudError};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -293,6 +294,24 @@ pub async fn delete(state: &AppState, caller: &Caller, slug: &str, confirm: &str
     Ok(())
 }
 
+/// The newest lines of the container log of `task` (a task of this app), newest first,
+/// matching `filter` (a substring, any case). Read from the cloud on request only.
+pub async fn logs(state: &AppState, slug: &str, task: &str, filter: Option<&str>) -> Result<LogsView, AppError> {
+    let app = get(&state.pool, slug).await?;
+    if !crate::ssr::tasks::belongs_to(&state.pool, app.id, task).await.map_err(internal)? {
+        return Err(respond(AppError::invalid("task", "Not a task of this app.")));
+    }
+    let query = LogQuery::for_task(&app.definition.log_group(), task, 200, filter).map_err(|e| respond(e.into()))?;
+    match state.cloud.logs.tail(&query).await {
+        Ok(lines) => Ok(LogsView { lines, note: None }),
+        Err(CloudError::NotFound(_)) => Ok(LogsView {
+            lines: vec![],
+            note: Some("This task has no log yet: its container has not started, or its log has expired.".into()),
+        }),
+        Err(e) => Err(cloud_error(e)),
+    }
+}
+
 /// A cloud failure as the user sees it: transient ones ask to retry, refusals say why (the
 /// cloud's message is about the request, not a secret), the rest are logged.
 pub fn cloud_error(e: CloudError) -> AppError {
@@ -325,6 +344,7 @@ pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError>
     .await
     .map_err(internal)?;
     let deploys = crate::ssr::deploys::history(&state.pool, app.id, 50).await?;
+    let tasks = crate::ssr::tasks::for_app(&state.pool, app.id, now, 50).await.map_err(internal)?;
     let (live, running_revision, events) = match status {
         Some(s) => {
             let (desired, running) = (to_u32(s.desired_count), to_u32(s.running_count));
@@ -351,6 +371,7 @@ pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError>
         running_revision,
         events,
         deploys,
+        tasks,
         deploy_key: crate::ssr::tokens::random_url_safe::<18>()?,
         generated_at: now,
     })

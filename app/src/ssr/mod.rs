@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod deploys;
 pub mod people;
+pub mod tasks;
 pub mod tokens;
 
 use crate::error::AppError;
@@ -15,6 +16,7 @@ use axum::extract::FromRef;
 use domain::definition::Network;
 use domain::directory::Directory;
 use domain::fleet::Fleet;
+use domain::logs::Logs;
 use domain::metrics::Metrics;
 use domain::registry::Registry;
 use domain::Clock;
@@ -31,6 +33,8 @@ pub struct Cloud {
     pub metrics: Arc<dyn Metrics>,
     /// Pins ECR images' tags to digests when deploying.
     pub registry: Arc<dyn Registry>,
+    /// The apps' container logs.
+    pub logs: Arc<dyn Logs>,
     /// Checks the ID tokens the directory issues.
     pub identity: Arc<dyn IdentityVerifier>,
 }

@@ -229,15 +229,86 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(AppJson::of(&created, &caller))).into_response())
 }
 
+/// An app with what the console last saw of it in the cloud.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppStatusJson {
+    #[serde(flatten)]
+    app: AppJson,
+    /// The service as last seen; null until the poller first saw it.
+    live: Option<LiveJson>,
+    /// Tasks not stopped, then those stopped in the last day, newest first.
+    tasks: Vec<TaskJson>,
+    /// When the cloud last answered for this app (null: never).
+    fetched_at: Option<DateTime<Utc>>,
+}
+
+/// The service's state as last seen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveJson {
+    /// `running`, `deploying`, `scaled_to_zero`, `failed` or `not_deployed`.
+    state: String,
+    running: u32,
+    pending: u32,
+    desired: u32,
+    /// The task-definition revision the service runs.
+    revision: Option<i64>,
+    /// Set while refreshes fail: since when the view is stale.
+    stale_since: Option<DateTime<Utc>>,
+}
+
+/// One task as last seen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskJson {
+    arn: String,
+    revision: Option<i64>,
+    /// ECS's lastStatus, e.g. `PENDING`, `RUNNING`, `STOPPED`.
+    state: String,
+    /// `HEALTHY`, `UNHEALTHY` or `UNKNOWN`.
+    health: String,
+    cpu: u32,
+    memory: u32,
+    started_at: Option<DateTime<Utc>>,
+    stopped_at: Option<DateTime<Utc>>,
+    stop_code: Option<String>,
+    stopped_reason: Option<String>,
+}
+
 /// `GET /api/v1/apps/{slug}`
 #[utoipa::path(get, path = "/api/v1/apps/{slug}", tag = "apps", params(("slug" = String, Path)),
-    responses((status = 200, body = AppJson), (status = 404, body = ErrorJson)))]
+    responses((status = 200, body = AppStatusJson), (status = 404, body = ErrorJson)))]
 pub async fn show(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(slug): Path<String>,
-) -> Result<Json<AppJson>, ApiError> {
-    Ok(Json(AppJson::of(&apps::get(&state.pool, &slug).await?, &caller)))
+) -> Result<Json<AppStatusJson>, ApiError> {
+    let record = apps::get(&state.pool, &slug).await?;
+    let detail = apps::detail(&state, &slug).await?;
+    let fetched_at = detail.live.as_ref().map(|l| l.fetched_at);
+    let live = detail.live.map(|l| LiveJson {
+        state: serde_json::to_value(l.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        running: l.running,
+        pending: l.pending,
+        desired: l.desired,
+        revision: detail.running_revision,
+        stale_since: l.stale_since,
+    });
+    let tasks = detail
+        .tasks
+        .into_iter()
+        .map(|t| TaskJson {
+            arn: t.arn,
+            revision: t.revision,
+            state: t.last_status,
+            health: t.health_status,
+            cpu: t.cpu,
+            memory: t.memory,
+            started_at: t.started_at,
+            stopped_at: t.stopped_at,
+            stop_code: t.stop_code,
+            stopped_reason: t.stopped_reason,
+        })
+        .collect();
+    Ok(Json(AppStatusJson { app: AppJson::of(&record, &caller), live, tasks, fetched_at }))
 }
 
 /// `PATCH /api/v1/apps/{slug}`
@@ -373,7 +444,7 @@ pub async fn show_deploy(State(state): State<AppState>, Path(id): Path<String>) 
 #[openapi(
     info(title = "ShinyFleet API", description = "Apps and deploys for CI jobs and scripts. Authenticate with `Authorization: Bearer <API token>` (Settings → API tokens)."),
     paths(list, create, show, update, remove, deploy, rollback, history, show_deploy),
-    components(schemas(AppJson, AppBody, DeployJson, DeployBody, RollbackBody, ErrorJson)),
+    components(schemas(AppJson, AppStatusJson, LiveJson, TaskJson, AppBody, DeployJson, DeployBody, RollbackBody, ErrorJson)),
     tags((name = "apps", description = "The app registry"), (name = "deploys", description = "Deploys and rollbacks")),
 )]
 pub struct ApiDoc;
