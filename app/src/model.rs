@@ -19,6 +19,11 @@ pub struct AppSummary {
     pub desired_count: u32,
     /// The cached view of the service; `None` until the cloud was first asked.
     pub live: Option<LiveStatus>,
+    /// Running tasks whose health check passes, and those whose check fails.
+    pub healthy: u32,
+    pub unhealthy: u32,
+    /// The last deploy's state and start.
+    pub last_deploy: Option<(RolloutState, DateTime<Utc>)>,
 }
 
 /// The cached state of an app's service.

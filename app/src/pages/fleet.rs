@@ -4,15 +4,45 @@ use crate::api::load_fleet;
 use crate::model::{age, AppSummary, FleetView};
 use crate::pages::ErrorNotice;
 use chrono::{DateTime, Utc};
-use domain::fleet::AppState;
+use domain::fleet::{AppState, RolloutState};
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+/// How often the Fleet page reads the cached view again (the poller's default interval).
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The column the table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Name,
+    State,
+    Running,
+    Deployed,
+}
 
 #[component]
 pub fn FleetPage() -> impl IntoView {
     let user = crate::shell::CurrentUser::get();
-    let view_data = Resource::new(|| (), |_| load_fleet());
+    let tick = RwSignal::new(0u32);
+    let view_data = Resource::new(move || tick.get(), |_| load_fleet());
+    // The table reads the cached view again now and then, without a reload.
+    let pending_look = StoredValue::new(None::<TimeoutHandle>);
+    let cancel_look = move || {
+        if let Some(handle) = pending_look.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+    };
+    Effect::new(move |_| {
+        if view_data.get().is_some() {
+            cancel_look();
+            if let Ok(handle) = set_timeout_with_handle(move || tick.update(|n| *n += 1), REFRESH_EVERY) {
+                pending_look.set_value(Some(handle));
+            }
+        }
+    });
+    on_cleanup(cancel_look);
     let (filter, set_filter) = signal(String::new());
+    let sort = RwSignal::new((SortBy::Name, false));
     view! {
         <Title text="Fleet" />
         <section class="page">
@@ -34,14 +64,14 @@ pub fn FleetPage() -> impl IntoView {
                 </Suspense>
                 </div>
             </div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match view_data.await {
-                        Ok(data) => view! { <FleetTable data filter /> }.into_any(),
+                        Ok(data) => view! { <FleetTable data filter sort /> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -52,8 +82,54 @@ fn matches(app: &AppSummary, filter: &str) -> bool {
     f.is_empty() || [&app.name, &app.slug, &app.image].iter().any(|s| s.to_lowercase().contains(&f))
 }
 
+/// The order of two apps by a column; ties by name.
+fn order(a: &AppSummary, b: &AppSummary, by: SortBy) -> std::cmp::Ordering {
+    let name = |x: &AppSummary| (x.name.to_lowercase(), x.slug.clone());
+    let rank = |x: &AppSummary| match shown_state(x) {
+        Shown::Failed => 0,
+        Shown::Unhealthy => 1,
+        Shown::Deploying => 2,
+        Shown::Running => 3,
+        Shown::ScaledToZero => 4,
+        Shown::NotDeployed => 5,
+        Shown::Unknown => 6,
+    };
+    let primary = match by {
+        SortBy::Name => std::cmp::Ordering::Equal,
+        SortBy::State => rank(a).cmp(&rank(b)),
+        SortBy::Running => b.live.as_ref().map(|l| l.running).cmp(&a.live.as_ref().map(|l| l.running)),
+        SortBy::Deployed => b.last_deploy.map(|d| d.1).cmp(&a.last_deploy.map(|d| d.1)),
+    };
+    primary.then_with(|| name(a).cmp(&name(b)))
+}
+
+/// The state the table shows: the service's, or "unhealthy" when a running task fails its
+/// health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Running,
+    Deploying,
+    ScaledToZero,
+    Failed,
+    NotDeployed,
+    Unhealthy,
+    Unknown,
+}
+
+fn shown_state(app: &AppSummary) -> Shown {
+    match app.live.as_ref().map(|l| l.state) {
+        None => Shown::Unknown,
+        Some(AppState::Failed) => Shown::Failed,
+        Some(_) if app.unhealthy > 0 => Shown::Unhealthy,
+        Some(AppState::Running) => Shown::Running,
+        Some(AppState::Deploying) => Shown::Deploying,
+        Some(AppState::ScaledToZero) => Shown::ScaledToZero,
+        Some(AppState::NotDeployed) => Shown::NotDeployed,
+    }
+}
+
 #[component]
-fn FleetTable(data: FleetView, filter: ReadSignal<String>) -> impl IntoView {
+fn FleetTable(data: FleetView, filter: ReadSignal<String>, sort: RwSignal<(SortBy, bool)>) -> impl IntoView {
     if data.apps.is_empty() {
         return view! {
             <div class="empty-state card">
@@ -64,30 +140,52 @@ fn FleetTable(data: FleetView, filter: ReadSignal<String>) -> impl IntoView {
         .into_any();
     }
     let total = data.apps.len();
-    let apps = StoredValue::new(data.apps.clone());
-    let shown = move || apps.with_value(|a| a.iter().filter(|app| matches(app, &filter.get())).count());
+    let apps = StoredValue::new(data.apps);
     let now = data.generated_at;
-    let rows = data
-        .apps
-        .into_iter()
-        .map(|app| {
-            let hidden = {
-                let app = app.clone();
-                move || !matches(&app, &filter.get())
-            };
-            view! { <FleetRow app now hidden /> }
-        })
-        .collect_view();
+    let shown = move || apps.with_value(|a| a.iter().filter(|app| matches(app, &filter.get())).count());
+    let rows = move || {
+        let (by, reversed) = sort.get();
+        let mut list = apps.get_value();
+        list.sort_by(|a, b| if reversed { order(b, a, by) } else { order(a, b, by) });
+        list.into_iter()
+            .map(|app| {
+                let hidden = {
+                    let app = app.clone();
+                    move || !matches(&app, &filter.get())
+                };
+                view! { <FleetRow app now hidden /> }
+            })
+            .collect_view()
+    };
+    let header = move |label: &'static str, by: SortBy, class: &'static str| {
+        let aria = move || match sort.get() {
+            (current, false) if current == by => "ascending",
+            (current, true) if current == by => "descending",
+            _ => "none",
+        };
+        let click = move |_| {
+            sort.update(|(current, reversed)| {
+                *reversed = *current == by && !*reversed;
+                *current = by;
+            })
+        };
+        view! {
+            <th class=class aria-sort=aria>
+                <button type="button" class="sort" on:click=click>{label}</button>
+            </th>
+        }
+    };
     view! {
         <div class="card table-card">
-            <table class="table">
+            <table class="table fleet-table">
                 <thead>
                     <tr>
-                        <th>"App"</th>
-                        <th>"State"</th>
-                        <th class="num">"Running / desired"</th>
+                        {header("App", SortBy::Name, "")}
+                        {header("State", SortBy::State, "")}
+                        {header("Running / desired", SortBy::Running, "num")}
+                        <th>"Health"</th>
                         <th>"Size"</th>
-                        <th>"Image"</th>
+                        {header("Last deploy", SortBy::Deployed, "")}
                         <th>"Updated"</th>
                     </tr>
                 </thead>
@@ -104,9 +202,14 @@ fn FleetTable(data: FleetView, filter: ReadSignal<String>) -> impl IntoView {
 #[component]
 fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Send + Sync + 'static) -> impl IntoView {
     let size = format!("{} vCPU · {} GB · {}", app.cpu as f64 / 1024.0, app.memory as f64 / 1024.0, app.architecture);
+    let shown = shown_state(&app);
     let (badge, counts, updated, stale) = match &app.live {
         Some(live) => (
-            state_badge(live.state),
+            if shown == Shown::Unhealthy {
+                view! { <span class="badge badge-bad">"unhealthy"</span> }.into_any()
+            } else {
+                state_badge(live.state)
+            },
             format!("{} / {}", live.running, live.desired),
             age(live.fetched_at, now),
             live.stale_since.map(|s| format!("stale since {}", age(s, now))),
@@ -118,6 +221,22 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
             None,
         ),
     };
+    let health = match (app.healthy, app.unhealthy) {
+        (0, 0) => view! { <span class="muted">"–"</span> }.into_any(),
+        (ok, 0) => view! { <span class="health-ok">{format!("{ok} healthy")}</span> }.into_any(),
+        (ok, bad) => view! { <span class="health-bad">{format!("{bad} unhealthy")}</span> <span class="muted small">{format!(" · {ok} healthy")}</span> }.into_any(),
+    };
+    let deployed = match app.last_deploy {
+        Some((state, at)) => {
+            let (class, text) = match state {
+                RolloutState::InProgress => ("badge badge-info", "in progress"),
+                RolloutState::Completed => ("badge badge-ok", "completed"),
+                RolloutState::Failed => ("badge badge-bad", "failed"),
+            };
+            view! { <span class=class>{text}</span> <div class="muted small">{age(at, now)}</div> }.into_any()
+        }
+        None => view! { <span class="muted">"–"</span> }.into_any(),
+    };
     // The rollout's reason says something only when it failed (e.g. the circuit breaker's
     // message); "deployment … in progress/completed" repeats the badge.
     let reason = app.live.as_ref().filter(|l| l.state == AppState::Failed).and_then(|l| l.rollout_reason.clone());
@@ -127,11 +246,16 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
             <td>
                 <a class="app-name" href=format!("/apps/{}", app.slug)>{app.name}</a>
                 <div class="muted mono">{app.slug}</div>
+                // The repository and tag say which image; the registry host is in the tooltip.
+                <div class="muted small mono truncate" title=app.image.clone()>
+                    {app.image.rsplit('/').next().unwrap_or(&app.image).to_owned()}
+                </div>
             </td>
             <td>{badge} {reason.map(|r| view! { <div class="muted small">{r}</div> })}</td>
             <td class="num">{counts}</td>
+            <td class="nowrap small">{health}</td>
             <td class="nowrap">{size}</td>
-            <td class="mono small truncate" title=app.image.clone()>{app.image.clone()}</td>
+            <td class="nowrap">{deployed}</td>
             <td class="nowrap">{updated} {stale.map(|s| view! { <div class="badge badge-warn">{s}</div> })}</td>
         </tr>
     }

@@ -479,8 +479,15 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
         r#"SELECT a.slug, a.name, a.image, a.cpu, a.memory, a.architecture, a.desired_count,
                   s.status AS "status?", s.desired_count AS "live_desired?", s.running_count AS "running?",
                   s.pending_count AS "pending?", s.rollout_state, s.rollout_reason,
-                  s.fetched_at AS "fetched_at?: DateTime<Utc>", s.stale_since AS "stale_since?: DateTime<Utc>"
-           FROM apps a LEFT JOIN service_status s ON s.app_id = a.id
+                  s.fetched_at AS "fetched_at?: DateTime<Utc>", s.stale_since AS "stale_since?: DateTime<Utc>",
+                  (SELECT COUNT(*) FROM tasks t WHERE t.app_id = a.id AND t.last_status = 'RUNNING'
+                      AND t.health_status = 'HEALTHY') AS "healthy!: i64",
+                  (SELECT COUNT(*) FROM tasks t WHERE t.app_id = a.id AND t.last_status = 'RUNNING'
+                      AND t.health_status = 'UNHEALTHY') AS "unhealthy!: i64",
+                  d.state AS "deploy_state?", d.created_at AS "deploy_at?: DateTime<Utc>"
+           FROM apps a
+           LEFT JOIN service_status s ON s.app_id = a.id
+           LEFT JOIN deploys d ON d.id = (SELECT MAX(id) FROM deploys WHERE app_id = a.id)
            WHERE a.deleted_at IS NULL
            ORDER BY a.name COLLATE NOCASE, a.slug"#
     )
@@ -514,6 +521,9 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
                 architecture: r.architecture,
                 desired_count: to_u32(r.desired_count),
                 live,
+                healthy: to_u32(r.healthy),
+                unhealthy: to_u32(r.unhealthy),
+                last_deploy: r.deploy_state.as_deref().and_then(RolloutState::parse).zip(r.deploy_at),
             }
         })
         .collect();
