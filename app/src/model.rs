@@ -24,6 +24,8 @@ pub struct AppSummary {
     pub unhealthy: u32,
     /// The last deploy's state and start.
     pub last_deploy: Option<(RolloutState, DateTime<Utc>)>,
+    /// The last hour's CPU utilisation (percent, one point a minute, oldest first).
+    pub cpu_sparkline: Vec<f64>,
 }
 
 /// The cached state of an app's service.
@@ -91,6 +93,20 @@ pub struct TaskRow {
     pub stopped_reason: Option<String>,
     /// When the poller last saw it.
     pub last_seen_at: DateTime<Utc>,
+}
+
+/// An app's CPU and memory utilisation over a range, for its chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsView {
+    /// `hour`, `day` or `week`.
+    pub range: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Seconds per point: 60, or 3600 for a week.
+    pub resolution_secs: i64,
+    /// (period start, percent), oldest first; periods without data are absent.
+    pub cpu: Vec<(DateTime<Utc>, f64)>,
+    pub memory: Vec<(DateTime<Utc>, f64)>,
 }
 
 /// The newest lines of a task's container log.

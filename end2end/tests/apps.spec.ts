@@ -107,6 +107,10 @@ test("a viewer sees an app's page without a control that changes anything", asyn
   await expect(page.getByRole("heading", { name: "Service events" })).toBeVisible();
   // The poller recorded the demo app's two tasks; the page shows them running.
   await expect(page.getByTestId("tasks").locator('tr[data-status="RUNNING"]')).toHaveCount(2, { timeout: 20_000 });
+  // Its utilisation chart is drawn (the samples arrive a few minutes after the tasks run).
+  await expect(page.getByTestId("utilisation-chart")).toBeVisible();
+  await page.getByRole("button", { name: "Week" }).click();
+  await expect(page.getByRole("button", { name: "Week" })).toHaveAttribute("aria-pressed", "true");
   // Its log is read on request: Shiny's start-up line is there.
   await page.getByRole("button", { name: "Show logs" }).click();
   await expect(page.getByTestId("log-lines")).toContainText("Listening on http://0.0.0.0:3838");

@@ -31,5 +31,5 @@ test("the Fleet table shows a deploy started elsewhere without a reload", async 
     headers: { origin: new URL(page.url()).origin },
   });
   expect(res.status()).toBe(202);
-  await expect(row.locator("td").nth(5)).toContainText(/in progress|completed/, { timeout: 25_000 });
+  await expect(row.locator('td[data-col="last-deploy"]')).toContainText(/in progress|completed/, { timeout: 25_000 });
 });

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod gate;
 pub mod health;
+pub mod metrics_worker;
 pub mod refresher;
 pub mod seed;
 pub mod telemetry;
@@ -160,6 +161,7 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
             },
         },
         wake: Arc::new(tokio::sync::Notify::new()),
+        metrics_wanted: Default::default(),
         sandbox_hints: chosen.sandbox.clone().map(|s| Arc::new(SandboxPasswords(s)) as Arc<dyn SandboxHints>),
     }
 }
@@ -259,6 +261,9 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
         .await
         .map_err(|source| StartupError::Listen { addr: config.listen, source })?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The sandbox's metrics cost nothing: fetch them every minute so a demo's charts fill.
+    let every = if chosen.sandbox.is_some() { std::time::Duration::from_secs(60) } else { metrics_worker::INTERVAL };
+    let metrics = tokio::spawn(metrics_worker::run(state.clone(), every, stop_rx.clone()));
     let refresher = tokio::spawn(refresher::run(state, std::time::Duration::from_secs(config.refresh_secs), stop_rx));
     tracing::info!(listen = %config.listen, cloud = config.cloud.as_str(), "ShinyFleet is serving on http://{}", config.listen);
     seed::print_sandbox_users(&sandbox_users, listener.local_addr().unwrap_or(config.listen));
@@ -267,6 +272,7 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
         .await;
     let _ = stop_tx.send(true);
     let _ = refresher.await;
+    let _ = metrics.await;
     pool.close().await;
     tracing::info!("stopped");
     served.map_err(|source| StartupError::Listen { addr: config.listen, source })

@@ -2,7 +2,7 @@
 //! change needs an admin.
 
 use crate::error::AppError;
-use crate::model::{AppDetail, AppForm, DeployRecord, LogsView};
+use crate::model::{AppDetail, AppForm, DeployRecord, LogsView, MetricsView};
 use leptos::prelude::*;
 
 /// The app page: definition, live status, events and deploy history.
@@ -74,4 +74,12 @@ pub async fn load_logs(slug: String, task: String, filter: Option<String>) -> Re
     crate::ssr::auth::require(domain::Role::Viewer)?;
     let state = crate::ssr::state()?;
     crate::ssr::apps::logs(&state, &slug, &task, filter.as_deref()).await
+}
+
+/// The app's CPU and memory utilisation over the last hour, day or week.
+#[server(prefix = "/sfn", endpoint = "app_metrics")]
+pub async fn load_metrics(slug: String, range: String) -> Result<MetricsView, AppError> {
+    crate::ssr::auth::require(domain::Role::Viewer)?;
+    let state = crate::ssr::state()?;
+    crate::ssr::apps::metrics(&state, &slug, &range).await
 }

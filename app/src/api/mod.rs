@@ -39,6 +39,7 @@ pub const ACCESS: &[(&str, Access)] = &[
     ("console_info", Access::Role(Role::Viewer)),
     ("app_detail", Access::Role(Role::Viewer)),
     ("app_logs", Access::Role(Role::Viewer)),
+    ("app_metrics", Access::Role(Role::Viewer)),
     ("create_app", Access::Role(Role::Admin)),
     ("update_app", Access::Role(Role::Admin)),
     ("delete_app", Access::Role(Role::Admin)),

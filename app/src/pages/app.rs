@@ -2,9 +2,10 @@
 //! follows a deploy without a reload), its definition, the service's events and the deploy
 //! history. Admins deploy, roll back to any earlier revision, edit and delete from here.
 
-use crate::api::apps::{load_app, load_logs, DeleteApp, DeployApp, RollbackApp};
+use crate::api::apps::{load_app, load_logs, load_metrics, DeleteApp, DeployApp, RollbackApp};
 use crate::model::{age, AppDetail, DeployRecord, LiveStatus, TaskRow};
 use crate::pages::app_form::{gb, vcpu};
+use crate::pages::chart::UtilisationChart;
 use crate::pages::fleet::state_badge;
 use crate::pages::{field_error, form_error, instant, interactive, ErrorNotice, FieldError, FormError};
 use crate::shell::CurrentUser;
@@ -128,6 +129,11 @@ pub fn AppPage() -> impl IntoView {
                             running=d.running_revision now=d.generated_at />
                     }.into_any())}
                     {admin_only_deploy(user, found, slug, key, busy, image, deploy)}
+                    {view! {
+                        <div class:hidden=move || !found.get()>
+                            <MetricsCard slug tick />
+                        </div>
+                    }.into_any()}
                     {reloading(|d, _, _| view! { <TasksCard tasks=d.tasks.clone() now=d.generated_at /> }.into_any())}
                     {view! {
                         <div class:hidden=move || !found.get()>
@@ -516,6 +522,42 @@ fn TasksCard(tasks: Vec<TaskRow>, now: DateTime<Utc>) -> impl IntoView {
             {body}
         </section>
     }
+}
+
+/// CPU and memory over the last hour, day or week, from the stored samples; read again with
+/// the page's reloads (the samples only change every few minutes, so this is cheap).
+#[component]
+fn MetricsCard(slug: Memo<String>, tick: RwSignal<u32>) -> AnyView {
+    let range = RwSignal::new("hour".to_owned());
+    let data =
+        Resource::new(move || (slug.get(), range.get(), tick.get() / 5), |(slug, range, _)| load_metrics(slug, range));
+    let choice = move |value: &'static str, text: &'static str| {
+        view! {
+            <button type="button" class="seg" aria-pressed=move || (range.get() == value).to_string()
+                on:click=move |_| range.set(value.to_owned())>{text}</button>
+        }
+    };
+    view! {
+        <section class="card card-pad" aria-labelledby="metrics-heading">
+            <div class="card-title-row">
+                <h2 id="metrics-heading">"Utilisation"</h2>
+                <div class="segmented" role="group" aria-label="Range">
+                    {choice("hour", "Hour")} {choice("day", "Day")} {choice("week", "Week")}
+                </div>
+            </div>
+            <Transition fallback=|| view! { <p class="muted small">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(m) => view! {
+                            <UtilisationChart cpu=m.cpu memory=m.memory from=m.from to=m.to resolution_secs=m.resolution_secs />
+                        }.into_any(),
+                        Err(e) => view! { <div class="notice notice-error">{crate::pages::error_message(&e)}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
 }
 
 /// The newest lines of a chosen task's container log, read from the cloud when asked (never

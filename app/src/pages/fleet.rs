@@ -2,6 +2,7 @@
 
 use crate::api::load_fleet;
 use crate::model::{age, AppSummary, FleetView};
+use crate::pages::chart::Sparkline;
 use crate::pages::ErrorNotice;
 use chrono::{DateTime, Utc};
 use domain::fleet::{AppState, RolloutState};
@@ -184,6 +185,7 @@ fn FleetTable(data: FleetView, filter: ReadSignal<String>, sort: RwSignal<(SortB
                         {header("State", SortBy::State, "")}
                         {header("Running / desired", SortBy::Running, "num")}
                         <th>"Health"</th>
+                        <th>"CPU, last hour"</th>
                         <th>"Size"</th>
                         {header("Last deploy", SortBy::Deployed, "")}
                         <th>"Updated"</th>
@@ -254,8 +256,9 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
             <td>{badge} {reason.map(|r| view! { <div class="muted small">{r}</div> })}</td>
             <td class="num">{counts}</td>
             <td class="nowrap small">{health}</td>
+            <td><Sparkline points=app.cpu_sparkline.clone() /></td>
             <td class="nowrap">{size}</td>
-            <td class="nowrap">{deployed}</td>
+            <td class="nowrap" data-col="last-deploy">{deployed}</td>
             <td class="nowrap">{updated} {stale.map(|s| view! { <div class="badge badge-warn">{s}</div> })}</td>
         </tr>
     }

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod app_form;
 pub mod audit;
+pub mod chart;
 pub mod fleet;
 pub mod not_found;
 pub mod people;

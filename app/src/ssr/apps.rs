@@ -2,7 +2,7 @@
 //! service. Every change is written with its audit row in one transaction.
 
 use crate::error::AppError;
-use crate::model::{AppDetail, AppSummary, FleetView, LiveStatus, LogsView};
+use crate::model::{AppDetail, AppSummary, FleetView, LiveStatus, LogsView, MetricsView};
 use crate::ssr::audit::{self, Entry};
 use crate::ssr::auth::{respond, Caller};
 use crate::ssr::{internal, AppState};
@@ -312,6 +312,31 @@ pub async fn logs(state: &AppState, slug: &str, task: &str, filter: Option<&str>
     }
 }
 
+/// An app's utilisation over the last `range` (`hour`, `day` or `week`), from the stored
+/// samples (never from the cloud).
+pub async fn metrics(state: &AppState, slug: &str, range: &str) -> Result<MetricsView, AppError> {
+    use crate::ssr::metrics::{series, Resolution};
+    use domain::metrics::MetricKind;
+    let app = get(&state.pool, slug).await?;
+    let (span, resolution) = match range {
+        "hour" => (chrono::Duration::hours(1), Resolution::Minute),
+        "day" => (chrono::Duration::days(1), Resolution::Minute),
+        "week" => (chrono::Duration::weeks(1), Resolution::Hour),
+        _ => return Err(respond(AppError::invalid("range", "hour, day or week"))),
+    };
+    let to = state.clock.now();
+    let from = to - span;
+    let read = |kind| series(&state.pool, app.id, kind, from, to, resolution);
+    Ok(MetricsView {
+        range: range.to_owned(),
+        from,
+        to,
+        resolution_secs: resolution.secs(),
+        cpu: read(MetricKind::Cpu).await.map_err(internal)?,
+        memory: read(MetricKind::Memory).await.map_err(internal)?,
+    })
+}
+
 /// A cloud failure as the user sees it: transient ones ask to retry, refusals say why (the
 /// cloud's message is about the request, not a secret), the rest are logged.
 pub fn cloud_error(e: CloudError) -> AppError {
@@ -333,6 +358,9 @@ pub fn cloud_error(e: CloudError) -> AppError {
 pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError> {
     let app = get(&state.pool, slug).await?;
     let now = state.clock.now();
+    // Someone looks at the app: its newest samples are worth a fetch (the worker keeps it to
+    // one a minute, and never makes the page wait for it).
+    state.metrics_wanted.ask(app.id);
     let status = sqlx::query!(
         r#"SELECT status, desired_count, running_count, pending_count, task_definition, rollout_state,
                   rollout_reason, events_json, fetched_at AS "fetched_at: DateTime<Utc>",
@@ -476,7 +504,7 @@ pub async fn mark_stale(pool: &SqlitePool, reason: &str, now: DateTime<Utc>) -> 
 /// The Fleet table: every app not deleted, with its cached status, by name.
 pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<FleetView> {
     let rows = sqlx::query!(
-        r#"SELECT a.slug, a.name, a.image, a.cpu, a.memory, a.architecture, a.desired_count,
+        r#"SELECT a.id AS "id!", a.slug, a.name, a.image, a.cpu, a.memory, a.architecture, a.desired_count,
                   s.status AS "status?", s.desired_count AS "live_desired?", s.running_count AS "running?",
                   s.pending_count AS "pending?", s.rollout_state, s.rollout_reason,
                   s.fetched_at AS "fetched_at?: DateTime<Utc>", s.stale_since AS "stale_since?: DateTime<Utc>",
@@ -493,6 +521,7 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
     )
     .fetch_all(pool)
     .await?;
+    let mut sparklines = crate::ssr::metrics::sparklines(pool, now).await?;
     let apps = rows
         .into_iter()
         .map(|r| {
@@ -524,6 +553,7 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
                 healthy: to_u32(r.healthy),
                 unhealthy: to_u32(r.unhealthy),
                 last_deploy: r.deploy_state.as_deref().and_then(RolloutState::parse).zip(r.deploy_at),
+                cpu_sparkline: sparklines.remove(&r.id).unwrap_or_default(),
             }
         })
         .collect();

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod deploys;
+pub mod metrics;
 pub mod people;
 pub mod tasks;
 pub mod tokens;
@@ -52,6 +53,9 @@ pub struct AppState {
     pub deploy: DeploySettings,
     /// Wakes the background refresher early (a deploy just started).
     pub wake: Arc<tokio::sync::Notify>,
+    /// Apps whose page was opened: the metrics worker fetches their new samples (at most
+    /// once a minute each).
+    pub metrics_wanted: MetricsRequests,
     /// What only the sandbox can tell (it sends no email); `None` on AWS.
     pub sandbox_hints: Option<Arc<dyn SandboxHints>>,
 }
@@ -63,6 +67,33 @@ pub struct DeploySettings {
     pub network: Network,
     /// The region of the apps' CloudWatch Logs groups.
     pub log_region: String,
+}
+
+/// A set of app ids waiting for a metrics fetch, and a way to wake the worker.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsRequests {
+    wanted: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl MetricsRequests {
+    /// Asks for `app_id`'s new samples.
+    pub fn ask(&self, app_id: i64) {
+        if let Ok(mut wanted) = self.wanted.lock() {
+            wanted.insert(app_id);
+        }
+        self.notify.notify_one();
+    }
+
+    /// The apps asked for since the last call.
+    pub fn take(&self) -> Vec<i64> {
+        self.wanted.lock().map(|mut w| std::mem::take(&mut *w).into_iter().collect()).unwrap_or_default()
+    }
+
+    /// Resolves when an app is asked for.
+    pub async fn asked(&self) {
+        self.notify.notified().await;
+    }
 }
 
 /// Demo conveniences only the sandbox offers.
