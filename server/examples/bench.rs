@@ -1,0 +1,214 @@
+//! `make bench`: the figures the poller and the Fleet page are held to, measured on this
+//! machine. Not a test (timings are never asserted): it prints what it measured next to the
+//! target, for notes and regressions.
+//!
+//! - Poller calls per cycle for 200 apps with 400 tasks, counted at the `Fleet` port, and
+//!   the AWS requests they make (the adapters' batch sizes), against the minimum.
+//! - Fleet page server-side rendering with 200 apps: requests per second and latency
+//!   percentiles, over loopback, with as many concurrent clients as asked (default 16).
+//!
+//! Runs the real console (router, sessions, SQLite file) on the sandbox cloud.
+
+use app::ssr::Cloud;
+use async_trait::async_trait;
+use cloud::sandbox::{ManualClock, Sandbox};
+use domain::definition::Network;
+use domain::fleet::{
+    Fleet, ServiceEvent, ServiceSpec, ServiceStatus, ServiceUpdate, TaskDefinitionRef, TaskDefinitionSpec, TaskFilter,
+    TaskInfo,
+};
+use domain::{AppDefinition, AppInput, Clock, CloudError};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const APPS: usize = 200;
+const TASKS_PER_APP: u32 = 2;
+const PASSWORD: &str = "Bench-pass-2026";
+
+/// The sandbox's ECS, counting what goes through the port: (calls, names or ARNs carried).
+struct Counting {
+    ecs: Arc<Sandbox>,
+    calls: Mutex<Vec<(&'static str, usize)>>,
+}
+
+impl Counting {
+    fn note(&self, method: &'static str, items: usize) {
+        self.calls.lock().expect("lock").push((method, items));
+    }
+}
+
+#[async_trait]
+impl Fleet for Counting {
+    async fn probe(&self) -> Result<(), CloudError> {
+        self.ecs.probe().await
+    }
+    async fn register_task_definition(&self, spec: &TaskDefinitionSpec) -> Result<TaskDefinitionRef, CloudError> {
+        self.ecs.register_task_definition(spec).await
+    }
+    async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceStatus, CloudError> {
+        self.ecs.create_service(spec).await
+    }
+    async fn update_service(&self, update: &ServiceUpdate) -> Result<ServiceStatus, CloudError> {
+        self.ecs.update_service(update).await
+    }
+    async fn delete_service(&self, name: &str) -> Result<(), CloudError> {
+        self.ecs.delete_service(name).await
+    }
+    async fn describe_services(&self, names: &[String]) -> Result<Vec<ServiceStatus>, CloudError> {
+        self.note("DescribeServices", names.len());
+        self.ecs.describe_services(names).await
+    }
+    async fn list_tasks(&self, service: &str, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
+        self.note("ListTasks (one service)", 1);
+        self.ecs.list_tasks(service, filter).await
+    }
+    async fn list_cluster_tasks(&self, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
+        let arns = self.ecs.list_cluster_tasks(filter).await?;
+        self.note("ListTasks", arns.len());
+        Ok(arns)
+    }
+    async fn describe_tasks(&self, arns: &[String]) -> Result<Vec<TaskInfo>, CloudError> {
+        self.note("DescribeTasks", arns.len());
+        self.ecs.describe_tasks(arns).await
+    }
+    async fn stop_task(&self, arn: &str, reason: &str) -> Result<(), CloudError> {
+        self.ecs.stop_task(arn, reason).await
+    }
+    async fn service_events(&self, service: &str, limit: usize) -> Result<Vec<ServiceEvent>, CloudError> {
+        self.note("service_events", 1);
+        self.ecs.service_events(service, limit).await
+    }
+}
+
+/// The AWS requests one port call makes: ECS takes 10 services per DescribeServices, lists
+/// 100 tasks per ListTasks page (an empty listing is one page) and describes 100 tasks per
+/// DescribeTasks.
+fn requests(method: &str, items: usize) -> usize {
+    let per = match method {
+        "DescribeServices" => 10,
+        "ListTasks" | "DescribeTasks" => 100,
+        _ => 1,
+    };
+    items.div_ceil(per).max(1)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let clients: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let seconds: u64 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let config = server::config::ServeConfig::from_flags([
+        "--database-url",
+        &url,
+        "--listen",
+        "127.0.0.1:0",
+        "--demo-password",
+        PASSWORD,
+    ])
+    .expect("flags");
+    let pool = server::db::connect(&config.database_url).await.expect("database");
+    let clock = ManualClock::new("2026-11-30T09:00:00Z".parse().expect("instant"));
+    let sandbox = Sandbox::new(clock.clone(), 7);
+    server::seed::prepare_sandbox_users(&pool, &sandbox, &config).await.expect("users");
+
+    // 200 apps of two tasks each, deployed.
+    let network =
+        Network { subnets: vec!["subnet-1".into()], security_groups: vec!["sg-1".into()], assign_public_ip: false };
+    for n in 0..APPS {
+        let image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bench:v1";
+        let def = AppDefinition::parse(&AppInput {
+            slug: format!("app-{n:03}"),
+            name: format!("App {n:03}"),
+            image: image.into(),
+            desired_count: i64::from(TASKS_PER_APP),
+            ..AppInput::defaults()
+        })
+        .expect("a valid app");
+        app::ssr::apps::insert_if_missing(&pool, &def, clock.now()).await.expect("insert");
+        let td = sandbox.register_task_definition(&def.task_definition(image, "us-east-1")).await.expect("td");
+        sandbox.create_service(&def.service(&td.arn, &network)).await.expect("service");
+    }
+    clock.advance(chrono::Duration::seconds(60));
+
+    let counting = Arc::new(Counting { ecs: sandbox.clone(), calls: Mutex::new(vec![]) });
+    let chosen = server::ChosenCloud {
+        cloud: Cloud { fleet: counting.clone(), ..server::sandbox_cloud(&sandbox) },
+        region: Some("sandbox".into()),
+        sandbox: Some(sandbox.clone()),
+    };
+    let state = server::app_state(&config, pool, &chosen, clock.clone());
+
+    // 1. Calls per poller cycle.
+    let mut poller = server::refresher::Poller::new(Duration::from_secs(15));
+    poller.cycle(&state).await.expect("first cycle");
+    counting.calls.lock().expect("lock").clear();
+    clock.advance(chrono::Duration::seconds(15));
+    let done = poller.cycle(&state).await.expect("cycle");
+    let calls = counting.calls.lock().expect("lock").clone();
+    let tasks = APPS * TASKS_PER_APP as usize;
+    println!("poller, one steady cycle: {} apps, {} tasks ({} recorded)", done.apps, tasks, done.tasks);
+    let mut total = 0;
+    for (method, items) in &calls {
+        let n = requests(method, *items);
+        total += n;
+        println!("  {method:<18} {items:>4} items -> {n:>2} AWS requests");
+    }
+    let minimum = APPS.div_ceil(10) + tasks.div_ceil(100) + 1 + tasks.div_ceil(100);
+    println!("  total {total} AWS requests per cycle; minimum {minimum} (DescribeServices + running and stopped ListTasks pages + DescribeTasks)");
+
+    // 2. Fleet page SSR over loopback.
+    let router = server::router(state.clone(), &config).await.expect("router");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+    });
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let signed_in = client
+        .post(format!("{base}/sfn/sign_in"))
+        .header("origin", &base)
+        .form(&[("email", "admin@example.org"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 200, "the bench admin could not sign in");
+    let page = client.get(format!("{base}/")).send().await.expect("page").text().await.expect("body");
+    assert!(page.contains("App 199"), "the Fleet page lists the 200 apps");
+    println!("fleet page: {} KiB of HTML for {APPS} apps", page.len() / 1024);
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let served = Arc::new(AtomicUsize::new(0));
+    let mut workers = vec![];
+    for _ in 0..clients {
+        let (client, url, served) = (client.clone(), format!("{base}/"), served.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = vec![];
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                let res = client.get(&url).send().await.expect("request");
+                assert!(res.status().is_success(), "{}", res.status());
+                res.bytes().await.expect("body");
+                latencies.push(start.elapsed());
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+            latencies
+        }));
+    }
+    let mut latencies = vec![];
+    for w in workers {
+        latencies.extend(w.await.expect("worker"));
+    }
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let n = served.load(Ordering::Relaxed);
+    println!(
+        "fleet page SSR: {clients} clients for {seconds} s: {n} requests, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms (targets: >= 3000 req/s, p99 < 10 ms)",
+        n as f64 / seconds as f64,
+        pct(0.50).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+    );
+}
