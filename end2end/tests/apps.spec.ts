@@ -109,8 +109,12 @@ test("a viewer sees an app's page without a control that changes anything", asyn
   await expect(page.getByTestId("tasks").locator('tr[data-status="RUNNING"]')).toHaveCount(2, { timeout: 20_000 });
   // Its utilisation chart is drawn (the samples arrive a few minutes after the tasks run).
   await expect(page.getByTestId("utilisation-chart")).toBeVisible();
-  await page.getByRole("button", { name: "Week" }).click();
-  await expect(page.getByRole("button", { name: "Week" })).toHaveAttribute("aria-pressed", "true");
+  // The range buttons work once the page has hydrated: click until the chart says so.
+  const week = page.getByRole("button", { name: "Week" });
+  await expect(async () => {
+    await week.click();
+    await expect(week).toHaveAttribute("aria-pressed", "true", { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
   // Its log is read on request: Shiny's start-up line is there.
   await page.getByRole("button", { name: "Show logs" }).click();
   await expect(page.getByTestId("log-lines")).toContainText("Listening on http://0.0.0.0:3838");
