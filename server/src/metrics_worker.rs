@@ -130,8 +130,8 @@ impl MetricsPoller {
 /// The wait before retrying after `failures` consecutive failures: 30 s, doubling, at most
 /// five minutes.
 pub fn retry_delay(failures: u32) -> Duration {
-    let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
-    FIRST_RETRY.saturating_mul(factor).min(MAX_RETRY)
+    // The poller's backoff, from the first retry's wait (capped at five minutes as well).
+    crate::refresher::next_delay(FIRST_RETRY, failures.saturating_sub(1)).min(MAX_RETRY)
 }
 
 /// Fetches one app's new samples now (its page was opened), unless they are at most

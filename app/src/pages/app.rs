@@ -7,7 +7,9 @@ use crate::model::{age, AppDetail, DeployRecord, LiveStatus, TaskRow};
 use crate::pages::app_form::{gb, vcpu};
 use crate::pages::chart::UtilisationChart;
 use crate::pages::fleet::state_badge;
-use crate::pages::{field_error, form_error, instant, interactive, ErrorNotice, FieldError, FormError};
+use crate::pages::{
+    field_error, form_error, instant, interactive, rollout_class, rollout_words, ErrorNotice, FieldError, FormError,
+};
 use crate::shell::CurrentUser;
 use chrono::{DateTime, Utc};
 use domain::fleet::{AppState, RolloutState};
@@ -226,11 +228,7 @@ fn RolloutCard(
     let pct = |n: u32| format!("width: {:.1}%", f64::from(n) * 100.0 / f64::from(total));
     let deploy = current.clone().or(last);
     let deploy_line = deploy.map(|d| {
-        let (class, text) = match d.state {
-            RolloutState::InProgress => ("badge badge-info", "IN_PROGRESS"),
-            RolloutState::Completed => ("badge badge-ok", "COMPLETED"),
-            RolloutState::Failed => ("badge badge-bad", "FAILED"),
-        };
+        let (class, text) = (rollout_class(d.state), d.state.as_str());
         let what = match d.revision {
             Some(r) => format!("Deploy #{} · {} of revision {r}", d.id, d.kind),
             None => format!("Deploy #{} · {}", d.id, d.kind),
@@ -394,11 +392,7 @@ fn HistoryRow(
 ) -> impl IntoView {
     let ready = interactive();
     let pending = action.pending();
-    let (class, text) = match d.state {
-        RolloutState::InProgress => ("badge badge-info", "in progress"),
-        RolloutState::Completed => ("badge badge-ok", "completed"),
-        RolloutState::Failed => ("badge badge-bad", "failed"),
-    };
+    let (class, text) = (rollout_class(d.state), rollout_words(d.state));
     let took = d.finished_at.map(|f| format!(" in {}", duration(d.created_at, f)));
     let revision = d.revision.map(|r| format!("revision {r}")).unwrap_or_else(|| "not registered".into());
     let digest = d.digest.clone().map(|dg| {

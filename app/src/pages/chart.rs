@@ -11,6 +11,8 @@ const H: f64 = 180.0;
 /// Room for the y labels on the left and the x labels below.
 const LEFT: f64 = 36.0;
 const BOTTOM: f64 = 20.0;
+/// Room above the plot for the top label.
+const TOP: f64 = 8.0;
 
 /// The x of instant `at` within `[from, to]` on the plot.
 fn x_of(at: DateTime<Utc>, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
@@ -118,7 +120,8 @@ pub fn UtilisationChart(
         <div class="chart">
             <svg
                 node_ref=svg
-                viewBox=format!("0 0 {W} {H}")
+                // A margin above the plot, so the top label (100%) is not cut off.
+                viewBox=format!("0 -{TOP} {W} {}", H + TOP)
                 role="img"
                 aria-label="CPU and memory utilisation"
                 data-testid="utilisation-chart"

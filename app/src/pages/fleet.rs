@@ -3,9 +3,9 @@
 use crate::api::load_fleet;
 use crate::model::{age, AppSummary, FleetView};
 use crate::pages::chart::Sparkline;
-use crate::pages::ErrorNotice;
+use crate::pages::{rollout_class, rollout_words, ErrorNotice};
 use chrono::{DateTime, Utc};
-use domain::fleet::{AppState, RolloutState};
+use domain::fleet::AppState;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -230,11 +230,7 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
     };
     let deployed = match app.last_deploy {
         Some((state, at)) => {
-            let (class, text) = match state {
-                RolloutState::InProgress => ("badge badge-info", "in progress"),
-                RolloutState::Completed => ("badge badge-ok", "completed"),
-                RolloutState::Failed => ("badge badge-bad", "failed"),
-            };
+            let (class, text) = (rollout_class(state), rollout_words(state));
             view! { <span class=class>{text}</span> <div class="muted small">{age(at, now)}</div> }.into_any()
         }
         None => view! { <span class="muted">"–"</span> }.into_any(),

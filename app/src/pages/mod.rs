@@ -17,6 +17,21 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+/// The badge class of a deploy's state.
+pub fn rollout_class(state: domain::fleet::RolloutState) -> &'static str {
+    use domain::fleet::RolloutState;
+    match state {
+        RolloutState::InProgress => "badge badge-info",
+        RolloutState::Completed => "badge badge-ok",
+        RolloutState::Failed => "badge badge-bad",
+    }
+}
+
+/// A deploy's state in words: `in progress`, `completed`, `failed`.
+pub fn rollout_words(state: domain::fleet::RolloutState) -> String {
+    state.as_str().to_lowercase().replace('_', " ")
+}
+
 /// A failed load, shown in place of the page's content. Shows only the error's public text;
 /// an ended session offers the way back in.
 #[component]
