@@ -225,6 +225,9 @@ pub enum AppState {
     ScaledToZero,
     /// The last rollout failed.
     Failed,
+    /// A running task fails its container health check (ECS will replace it; if it keeps
+    /// failing, the app does not serve).
+    Unhealthy,
     /// The service does not exist in the cloud (never deployed, or deleted there).
     NotDeployed,
 }
@@ -244,9 +247,19 @@ impl AppState {
         }
     }
 
+    /// The state once the running tasks' health is known: a failing health check outranks
+    /// every state but a failed rollout and a missing service (those say more).
+    pub fn with_health(self, unhealthy_tasks: u32) -> Self {
+        match self {
+            Self::Running | Self::Deploying | Self::ScaledToZero if unhealthy_tasks > 0 => Self::Unhealthy,
+            other => other,
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Self::Running => "running",
+            Self::Unhealthy => "unhealthy",
             Self::Deploying => "deploying",
             Self::ScaledToZero => "scaled to zero",
             Self::Failed => "failed",
@@ -301,6 +314,22 @@ mod tests {
         }
         for s in [InProgress, Completed, Failed] {
             assert_eq!(RolloutState::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn a_failing_health_check_outranks_every_state_but_a_failed_rollout_or_no_service() {
+        use AppState::*;
+        for (state, unhealthy, want) in [
+            (Running, 1, Unhealthy),
+            (Deploying, 2, Unhealthy),
+            (ScaledToZero, 1, Unhealthy),
+            (Failed, 1, Failed),
+            (NotDeployed, 1, NotDeployed),
+            (Running, 0, Running),
+            (Deploying, 0, Deploying),
+        ] {
+            assert_eq!(state.with_health(unhealthy), want, "{state:?} with {unhealthy} unhealthy");
         }
     }
 }

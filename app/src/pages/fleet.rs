@@ -86,14 +86,14 @@ fn matches(app: &AppSummary, filter: &str) -> bool {
 /// The order of two apps by a column; ties by name.
 fn order(a: &AppSummary, b: &AppSummary, by: SortBy) -> std::cmp::Ordering {
     let name = |x: &AppSummary| (x.name.to_lowercase(), x.slug.clone());
-    let rank = |x: &AppSummary| match shown_state(x) {
-        Shown::Failed => 0,
-        Shown::Unhealthy => 1,
-        Shown::Deploying => 2,
-        Shown::Running => 3,
-        Shown::ScaledToZero => 4,
-        Shown::NotDeployed => 5,
-        Shown::Unknown => 6,
+    let rank = |x: &AppSummary| match x.live.as_ref().map(|l| l.state) {
+        Some(AppState::Failed) => 0,
+        Some(AppState::Unhealthy) => 1,
+        Some(AppState::Deploying) => 2,
+        Some(AppState::Running) => 3,
+        Some(AppState::ScaledToZero) => 4,
+        Some(AppState::NotDeployed) => 5,
+        None => 6,
     };
     let primary = match by {
         SortBy::Name => std::cmp::Ordering::Equal,
@@ -102,31 +102,6 @@ fn order(a: &AppSummary, b: &AppSummary, by: SortBy) -> std::cmp::Ordering {
         SortBy::Deployed => b.last_deploy.map(|d| d.1).cmp(&a.last_deploy.map(|d| d.1)),
     };
     primary.then_with(|| name(a).cmp(&name(b)))
-}
-
-/// The state the table shows: the service's, or "unhealthy" when a running task fails its
-/// health check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shown {
-    Running,
-    Deploying,
-    ScaledToZero,
-    Failed,
-    NotDeployed,
-    Unhealthy,
-    Unknown,
-}
-
-fn shown_state(app: &AppSummary) -> Shown {
-    match app.live.as_ref().map(|l| l.state) {
-        None => Shown::Unknown,
-        Some(AppState::Failed) => Shown::Failed,
-        Some(_) if app.unhealthy > 0 => Shown::Unhealthy,
-        Some(AppState::Running) => Shown::Running,
-        Some(AppState::Deploying) => Shown::Deploying,
-        Some(AppState::ScaledToZero) => Shown::ScaledToZero,
-        Some(AppState::NotDeployed) => Shown::NotDeployed,
-    }
 }
 
 #[component]
@@ -204,14 +179,9 @@ fn FleetTable(data: FleetView, filter: ReadSignal<String>, sort: RwSignal<(SortB
 #[component]
 fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Send + Sync + 'static) -> impl IntoView {
     let size = format!("{} vCPU · {} GB · {}", app.cpu as f64 / 1024.0, app.memory as f64 / 1024.0, app.architecture);
-    let shown = shown_state(&app);
     let (badge, counts, updated, stale) = match &app.live {
         Some(live) => (
-            if shown == Shown::Unhealthy {
-                view! { <span class="badge badge-bad">"unhealthy"</span> }.into_any()
-            } else {
-                state_badge(live.state)
-            },
+            state_badge(live.state),
             format!("{} / {}", live.running, live.desired),
             age(live.fetched_at, now),
             live.stale_since.map(|s| format!("stale since {}", age(s, now))),
@@ -265,7 +235,7 @@ pub fn state_badge(state: AppState) -> AnyView {
         AppState::Running => "badge badge-ok",
         AppState::Deploying => "badge badge-info",
         AppState::ScaledToZero => "badge badge-muted",
-        AppState::Failed => "badge badge-bad",
+        AppState::Failed | AppState::Unhealthy => "badge badge-bad",
         AppState::NotDeployed => "badge badge-muted",
     };
     view! { <span class=class>{state.label()}</span> }.into_any()

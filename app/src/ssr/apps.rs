@@ -373,12 +373,14 @@ pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError>
     .map_err(internal)?;
     let deploys = crate::ssr::deploys::history(&state.pool, app.id, 50).await?;
     let tasks = crate::ssr::tasks::for_app(&state.pool, app.id, now, 50).await.map_err(internal)?;
+    let unhealthy = tasks.iter().filter(|t| t.last_status == "RUNNING" && t.health_status == "UNHEALTHY").count();
     let (live, running_revision, events) = match status {
         Some(s) => {
             let (desired, running) = (to_u32(s.desired_count), to_u32(s.running_count));
             let rollout = s.rollout_state.as_deref().and_then(RolloutState::parse);
             let live = LiveStatus {
-                state: ServiceState::derive(&s.status, desired, running, rollout),
+                state: ServiceState::derive(&s.status, desired, running, rollout)
+                    .with_health(u32::try_from(unhealthy).unwrap_or(u32::MAX)),
                 running,
                 pending: to_u32(s.pending_count),
                 desired,
@@ -530,7 +532,8 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
                     let (desired, running) = (to_u32(r.live_desired.unwrap_or(0)), to_u32(r.running.unwrap_or(0)));
                     let rollout = r.rollout_state.as_deref().and_then(RolloutState::parse);
                     Some(LiveStatus {
-                        state: ServiceState::derive(&status, desired, running, rollout),
+                        state: ServiceState::derive(&status, desired, running, rollout)
+                            .with_health(to_u32(r.unhealthy)),
                         running,
                         pending: to_u32(r.pending.unwrap_or(0)),
                         desired,

@@ -245,7 +245,8 @@ pub struct AppStatusJson {
 /// The service's state as last seen.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LiveJson {
-    /// `running`, `deploying`, `scaled_to_zero`, `failed` or `not_deployed`.
+    /// `running`, `deploying`, `scaled_to_zero`, `unhealthy` (a running task fails its health
+    /// check), `failed` (the last rollout failed) or `not_deployed`.
     state: String,
     running: u32,
     pending: u32,
