@@ -695,3 +695,32 @@ async fn utilisation_is_read_for_every_service_oldest_first() {
     assert!(series[4].samples.is_empty() && series[5].samples.is_empty(), "no data, empty series");
     assert!(metrics.utilisation(&[], window).await.expect("nothing asked").is_empty());
 }
+
+#[tokio::test]
+async fn utilisation_of_hundreds_of_services_is_read_across_several_requests() {
+    // 260 services ask 520 queries: more than one GetMetricData request may carry (500), so
+    // the adapter splits them; every service must still get its own series back.
+    let config = moto::sdk_config().await;
+    let raw = aws_sdk_cloudwatch::Client::new(&config);
+    let cluster = unique("fleet");
+    let at = (Utc::now() - Duration::minutes(10)).duration_trunc(Duration::minutes(1)).expect("a whole minute");
+    let services: Vec<String> = (0..260).map(|n| format!("{}-{n:03}", unique("app"))).collect();
+    for (n, service) in services.iter().enumerate() {
+        let cpu = (n % 100) as f64;
+        put(&raw, &cluster, service, "CPUUtilization", &[(at, cpu)]).await;
+        put(&raw, &cluster, service, "MemoryUtilization", &[(at, 100.0 - cpu)]).await;
+    }
+
+    let metrics = CloudWatchMetrics::new(&config, cluster);
+    let window = MetricWindow { start: at - Duration::minutes(5), end: at + Duration::minutes(5), period_secs: 60 };
+    let series = metrics.utilisation(&services, window).await.expect("metrics read");
+
+    assert_eq!(series.len(), 520, "two series per service");
+    for (n, service) in services.iter().enumerate() {
+        let (cpu, memory) = (&series[2 * n], &series[2 * n + 1]);
+        assert_eq!((cpu.service.as_str(), cpu.kind), (service.as_str(), MetricKind::Cpu));
+        assert_eq!((memory.service.as_str(), memory.kind), (service.as_str(), MetricKind::Memory));
+        assert_eq!(points(cpu), [(at, (n % 100) as f64)], "{service}'s CPU");
+        assert_eq!(points(memory), [(at, 100.0 - (n % 100) as f64)], "{service}'s memory");
+    }
+}
