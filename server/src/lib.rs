@@ -9,6 +9,7 @@ pub mod db;
 pub mod gate;
 pub mod health;
 pub mod metrics_worker;
+pub mod page_cache;
 pub mod refresher;
 pub mod seed;
 pub mod telemetry;
@@ -218,6 +219,13 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache::CacheState {
+                app: state.clone(),
+                cache: page_cache::PageCache::new(&config.database_url).await,
+            },
+            page_cache::serve,
+        ))
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gatekeeper))
         .layer(sessions)
         .layer(tower_http::trace::TraceLayer::new_for_http())

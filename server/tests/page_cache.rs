@@ -1,0 +1,58 @@
+//! The Fleet page's render cache (`server::page_cache`) never shows a page that a fresh render
+//! would not: a change is visible on the next view, each person gets their own page, and
+//! time moves on. (How fast it serves is measured by `make bench`, not here.)
+
+mod support;
+
+use serde_json::json;
+use support::{TestConsole, VIEWER};
+
+async fn fleet_html(client: &reqwest::Client, c: &TestConsole) -> String {
+    let res = client.get(c.url("/")).send().await.expect("request");
+    assert_eq!(res.status(), 200);
+    res.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn a_change_shows_on_the_very_next_view_even_within_the_same_second() {
+    let c = TestConsole::with_demo().await;
+    assert!(fleet_html(&c.client, &c).await.contains("Sales dashboard"));
+    // The clock does not move: only the write can tell the cache the page changed.
+    let res =
+        c.client.patch(c.url("/api/v1/apps/sales-dashboard")).json(&json!({ "name": "Revenue board" })).send().await;
+    assert_eq!(res.expect("patch").status(), 200);
+    let html = fleet_html(&c.client, &c).await;
+    assert!(html.contains("Revenue board") && !html.contains("Sales dashboard"), "the renamed app is shown at once");
+
+    // A write by anything else on the database (the poller, another console) counts too.
+    sqlx::query("UPDATE apps SET name = 'Forecasts, renamed elsewhere' WHERE slug = 'forecast-explorer'")
+        .execute(&c.state.pool)
+        .await
+        .expect("write");
+    assert!(fleet_html(&c.client, &c).await.contains("Forecasts, renamed elsewhere"));
+}
+
+#[tokio::test]
+async fn each_person_gets_their_own_page_in_the_same_second() {
+    let c = TestConsole::with_demo().await;
+    let viewer = c.client_for(VIEWER).await;
+    for _ in 0..2 {
+        // Admins may register apps; viewers are not offered the button.
+        assert!(fleet_html(&c.client, &c).await.contains("Register app"));
+        assert!(!fleet_html(&viewer, &c).await.contains("Register app"));
+    }
+    // Nobody signed in is sent to sign in, never served someone's page.
+    let res = c.anon.get(c.url("/")).send().await.expect("request");
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn ages_move_on_with_the_clock() {
+    let c = TestConsole::with_demo().await;
+    c.advance(60);
+    server::refresher::refresh_once(&c.state).await.expect("refresh");
+    assert!(fleet_html(&c.client, &c).await.contains("0 s ago"));
+    c.advance(7);
+    let html = fleet_html(&c.client, &c).await;
+    assert!(html.contains("7 s ago") && !html.contains("0 s ago"), "the page is rendered again a second later");
+}
