@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod cost;
 pub mod definition;
 pub mod deploy;
 pub mod directory;
@@ -16,6 +17,7 @@ pub mod identity;
 pub mod logs;
 pub mod metrics;
 pub mod registry;
+pub mod schedule;
 pub mod settings;
 
 pub use app::{AppSlug, Architecture, FargateSize, ImageRef, ValidationError};
