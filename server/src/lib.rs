@@ -11,6 +11,7 @@ pub mod health;
 pub mod metrics_worker;
 pub mod page_cache;
 pub mod refresher;
+pub mod scheduler;
 pub mod seed;
 pub mod telemetry;
 
@@ -162,6 +163,7 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
             },
         },
         wake: Arc::new(tokio::sync::Notify::new()),
+        schedule_changed: Default::default(),
         metrics_wanted: Default::default(),
         sandbox_hints: chosen.sandbox.clone().map(|s| Arc::new(SandboxPasswords(s)) as Arc<dyn SandboxHints>),
     }
@@ -272,6 +274,7 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     // The sandbox's metrics cost nothing: fetch them every minute so a demo's charts fill.
     let every = if chosen.sandbox.is_some() { std::time::Duration::from_secs(60) } else { metrics_worker::INTERVAL };
     let metrics = tokio::spawn(metrics_worker::run(state.clone(), every, stop_rx.clone()));
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
     let refresher = tokio::spawn(refresher::run(state, std::time::Duration::from_secs(config.refresh_secs), stop_rx));
     tracing::info!(listen = %config.listen, cloud = config.cloud.as_str(), "ShinyFleet is serving on http://{}", config.listen);
     seed::print_sandbox_users(&sandbox_users, listener.local_addr().unwrap_or(config.listen));
@@ -281,6 +284,7 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     let _ = stop_tx.send(true);
     let _ = refresher.await;
     let _ = metrics.await;
+    let _ = scheduler.await;
     pool.close().await;
     tracing::info!("stopped");
     served.map_err(|source| StartupError::Listen { addr: config.listen, source })

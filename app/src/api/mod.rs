@@ -10,6 +10,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod people;
+pub mod schedules;
 pub mod tokens;
 
 use crate::error::AppError;
@@ -45,6 +46,12 @@ pub const ACCESS: &[(&str, Access)] = &[
     ("delete_app", Access::Role(Role::Admin)),
     ("deploy_app", Access::Role(Role::Admin)),
     ("rollback_app", Access::Role(Role::Admin)),
+    ("schedule", Access::Role(Role::Viewer)),
+    ("schedules", Access::Role(Role::Viewer)),
+    ("save_schedule", Access::Role(Role::Admin)),
+    ("delete_schedule", Access::Role(Role::Admin)),
+    ("set_override", Access::Role(Role::Admin)),
+    ("clear_override", Access::Role(Role::Admin)),
     ("people", Access::Role(Role::Viewer)),
     ("invite_person", Access::Role(Role::Admin)),
     ("resend_invitation", Access::Role(Role::Admin)),

@@ -219,7 +219,13 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
                     {app.image.rsplit('/').next().unwrap_or(&app.image).to_owned()}
                 </div>
             </td>
-            <td>{badge} {reason.map(|r| view! { <div class="muted small">{r}</div> })}</td>
+            <td>
+                {badge} {reason.map(|r| view! { <div class="muted small">{r}</div> })}
+                {app.schedule_note.map(|n| {
+                    let class = if n.overridden { "badge badge-warn schedule-note" } else { "muted small schedule-note" };
+                    view! { <div class=class>{n.text}</div> }
+                })}
+            </td>
             <td class="num">{counts}</td>
             <td class="nowrap small">{health}</td>
             <td><Sparkline points=app.cpu_sparkline.clone() /></td>

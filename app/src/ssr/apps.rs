@@ -524,6 +524,7 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
     .fetch_all(pool)
     .await?;
     let mut sparklines = crate::ssr::metrics::sparklines(pool, now).await?;
+    let mut notes = crate::ssr::schedules::fleet_notes(pool, now).await?;
     let apps = rows
         .into_iter()
         .map(|r| {
@@ -557,6 +558,7 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
                 unhealthy: to_u32(r.unhealthy),
                 last_deploy: r.deploy_state.as_deref().and_then(RolloutState::parse).zip(r.deploy_at),
                 cpu_sparkline: sparklines.remove(&r.id).unwrap_or_default(),
+                schedule_note: notes.remove(&r.id),
             }
         })
         .collect();

@@ -340,7 +340,11 @@ async fn register(
     def.image = image.clone();
     let spec = def.task_definition(&run, &state.deploy.log_region);
     let registered = state.cloud.fleet.register_task_definition(&spec).await.map_err(apps::cloud_error)?;
-    Ok((registered.arn, Some(def.desired_count), digest))
+    // A schedule or override decides the count: a deploy at night does not turn the app on.
+    let governed = crate::ssr::schedules::governed_count(&state.pool, app.id, state.clock.now())
+        .await
+        .map_err(crate::ssr::internal)?;
+    Ok((registered.arn, Some(governed.unwrap_or(def.desired_count)), digest))
 }
 
 /// Points the service at `task_definition`: an update, or its creation the first time.
@@ -359,7 +363,9 @@ async fn roll_out(
     };
     match fleet.update_service(&update).await {
         Err(CloudError::NotFound(_)) => {
-            fleet.create_service(&app.definition.service(task_definition, &state.deploy.network)).await
+            let mut def = app.definition.clone();
+            def.desired_count = desired.unwrap_or(def.desired_count);
+            fleet.create_service(&def.service(task_definition, &state.deploy.network)).await
         }
         other => other,
     }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod deploys;
 pub mod metrics;
 pub mod people;
+pub mod schedules;
 pub mod tasks;
 pub mod tokens;
 
@@ -53,11 +54,27 @@ pub struct AppState {
     pub deploy: DeploySettings,
     /// Wakes the background refresher early (a deploy just started).
     pub wake: Arc<tokio::sync::Notify>,
+    /// Wakes the scheduler early (a schedule or override changed).
+    pub schedule_changed: ScheduleChanged,
     /// Apps whose page was opened: the metrics worker fetches their new samples (at most
     /// once a minute each).
     pub metrics_wanted: MetricsRequests,
     /// What only the sandbox can tell (it sends no email); `None` on AWS.
     pub sandbox_hints: Option<Arc<dyn SandboxHints>>,
+}
+
+/// Wakes the scheduler: a schedule or an override changed.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleChanged(pub Arc<tokio::sync::Notify>);
+
+impl ScheduleChanged {
+    pub fn notify_one(&self) {
+        self.0.notify_one();
+    }
+
+    pub async fn notified(&self) {
+        self.0.notified().await;
+    }
 }
 
 /// The console's deploy settings (from its configuration).

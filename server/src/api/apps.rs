@@ -444,9 +444,12 @@ pub async fn show_deploy(State(state): State<AppState>, Path(id): Path<String>) 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "ShinyFleet API", description = "Apps and deploys for CI jobs and scripts. Authenticate with `Authorization: Bearer <API token>` (Settings → API tokens)."),
-    paths(list, create, show, update, remove, deploy, rollback, history, show_deploy),
+    paths(list, create, show, update, remove, deploy, rollback, history, show_deploy,
+        super::schedules::show, super::schedules::put, super::schedules::remove, super::schedules::transitions,
+        super::schedules::set_override, super::schedules::clear_override),
     components(schemas(AppJson, AppStatusJson, LiveJson, TaskJson, AppBody, DeployJson, DeployBody, RollbackBody, ErrorJson)),
-    tags((name = "apps", description = "The app registry"), (name = "deploys", description = "Deploys and rollbacks")),
+    tags((name = "apps", description = "The app registry"), (name = "deploys", description = "Deploys and rollbacks"),
+        (name = "schedules", description = "Schedules and temporary overrides")),
 )]
 pub struct ApiDoc;
 

@@ -7,6 +7,7 @@
 
 pub mod apps;
 mod audit;
+pub mod schedules;
 mod users;
 
 use app::error::AppError;
@@ -65,6 +66,12 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute::new(Method::GET, "/api/v1/apps/{slug}/deploys", Role::Viewer, apps::history),
         ApiRoute::new(Method::POST, "/api/v1/apps/{slug}/rollback", Role::Admin, apps::rollback),
         ApiRoute::new(Method::GET, "/api/v1/deploys/{id}", Role::Viewer, apps::show_deploy),
+        ApiRoute::new(Method::GET, "/api/v1/apps/{slug}/schedule", Role::Viewer, schedules::show),
+        ApiRoute::new(Method::PUT, "/api/v1/apps/{slug}/schedule", Role::Admin, schedules::put),
+        ApiRoute::new(Method::DELETE, "/api/v1/apps/{slug}/schedule", Role::Admin, schedules::remove),
+        ApiRoute::new(Method::GET, "/api/v1/apps/{slug}/schedule/transitions", Role::Viewer, schedules::transitions),
+        ApiRoute::new(Method::POST, "/api/v1/apps/{slug}/override", Role::Admin, schedules::set_override),
+        ApiRoute::new(Method::DELETE, "/api/v1/apps/{slug}/override", Role::Admin, schedules::clear_override),
         ApiRoute::new(Method::GET, "/api/v1/openapi.json", Role::Viewer, apps::openapi),
         ApiRoute::new(Method::GET, "/api/v1/audit", Role::Viewer, audit::list),
         ApiRoute::new(Method::GET, "/api/v1/audit.csv", Role::Viewer, audit::csv),

@@ -1,0 +1,827 @@
+//! Schedules: storing them, deciding what each app's service should run now, and applying
+//! that through the `Fleet` port.
+//!
+//! The decision is pure ([`decide`]): from an app's schedule, override, the instant the
+//! scheduler planned to act next, and the desired count last seen in the cloud. The
+//! scheduler (`server::scheduler`) calls [`run_once`] whenever something is due, and the
+//! pages and the HTTP API call the rest.
+//!
+//! Rules:
+//! - An override in force wins, and setting or clearing one acts at once.
+//! - `enforced`: whenever the scheduler runs, a service whose desired count differs from
+//!   what the schedule wants is corrected (drift is undone).
+//! - `transitions`: the scheduler acts only once the planned instant (`next_due_at`) has
+//!   passed, so a manual change made between transitions stays until the next one.
+//! - Saving a schedule acts at once in `enforced` mode, and waits for the next transition in
+//!   `transitions` mode.
+//! - After an outage every missed transition collapses into one act (`catch_up`): the state
+//!   the schedule wants now.
+//! - Every act is written to the schedule history and the audit log (actor `scheduler`).
+
+use crate::error::AppError;
+use crate::model::{
+    OverrideRequest, OverrideView, SavingView, ScheduleEvent, ScheduleRow, ScheduleView, TransitionView,
+};
+use crate::ssr::audit::{self, Entry};
+use crate::ssr::auth::{respond, Caller};
+use crate::ssr::{internal, AppState};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use domain::fleet::ServiceUpdate;
+use domain::schedule::{Mode, Override, OverrideDoc, Plan, Schedule, ScheduleDoc};
+use domain::CloudError;
+use sqlx::SqlitePool;
+
+/// The actor the audit log names for the scheduler's own acts.
+pub const SCHEDULER: &str = "scheduler";
+/// A due instant further in the past than this is a catch-up (the console was down).
+const CATCH_UP_AFTER: i64 = 60;
+
+/// Everything that decides one app's count.
+#[derive(Debug, Clone)]
+pub struct Governed {
+    pub app_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub app_desired: u32,
+    pub doc: Option<ScheduleDoc>,
+    pub schedule: Option<Schedule>,
+    pub override_: Option<Override>,
+    pub override_by: Option<String>,
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub live_desired: Option<u32>,
+}
+
+impl Governed {
+    pub fn plan(&self) -> Plan<'_> {
+        Plan::new(self.schedule.as_ref(), self.override_.as_ref())
+    }
+
+    fn mode(&self) -> Mode {
+        self.schedule.as_ref().map_or(Mode::Enforced, Schedule::mode)
+    }
+}
+
+/// What to do for one app now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Set the service's desired count to this, recorded as `action`.
+    pub act: Option<(u32, &'static str)>,
+    /// The override has ended: remove it.
+    pub retire_override: bool,
+    /// When to look at this app again (the next transition or override end).
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// The pure decision for one app at `now`.
+pub fn decide(g: &Governed, now: DateTime<Utc>) -> Decision {
+    let ended = g.override_.filter(|o| !o.in_force(now));
+    let live_override = g.override_.filter(|o| o.in_force(now));
+    let schedule = g.schedule.as_ref().filter(|s| s.enabled());
+    let plan = Plan::new(schedule, live_override.as_ref());
+    let next_due = plan.next_transition(now).map(|t| t.at);
+    let due = g.next_due_at.is_some_and(|at| at <= now);
+    let late = g.next_due_at.is_some_and(|at| (now - at).num_seconds() > CATCH_UP_AFTER);
+    let wanted = match (plan.desired_at(now), ended) {
+        (Some(n), _) => Some(n),
+        // An override ended and nothing else governs: back to the count it replaced.
+        (None, Some(o)) => Some(o.restore),
+        (None, None) => None,
+    };
+    let Some(wanted) = wanted else {
+        return Decision { act: None, retire_override: ended.is_some(), next_due };
+    };
+    let differs = g.live_desired != Some(wanted);
+    let act = if ended.is_some() {
+        differs.then_some((wanted, "override_ended"))
+    } else if live_override.is_some() || g.mode() == Mode::Enforced {
+        // Overrides and enforced schedules: undo any drift.
+        differs.then_some((wanted, if late { "catch_up" } else { "scale" }))
+    } else if due {
+        // Transitions only: act once the planned instant has passed, never in between.
+        differs.then_some((wanted, if late { "catch_up" } else { "scale" }))
+    } else {
+        None
+    };
+    Decision { act, retire_override: ended.is_some(), next_due }
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------
+
+/// Every live app that has a schedule or an override (`app_id` limits it to one app).
+pub async fn governed(pool: &SqlitePool, app_id: Option<i64>) -> sqlx::Result<Vec<Governed>> {
+    let rows = sqlx::query!(
+        r#"SELECT a.id AS "id!", a.slug, a.name, a.desired_count,
+                  s.doc_json AS "doc_json?", s.next_due_at AS "next_due_at?: DateTime<Utc>",
+                  o.desired AS "o_desired?", o.until AS "o_until?: DateTime<Utc>", o.restore AS "o_restore?",
+                  o.set_by AS "o_set_by?",
+                  st.desired_count AS "live_desired?"
+           FROM apps a
+           LEFT JOIN schedules s ON s.app_id = a.id
+           LEFT JOIN schedule_overrides o ON o.app_id = a.id
+           LEFT JOIN service_status st ON st.app_id = a.id
+           WHERE a.deleted_at IS NULL AND (s.app_id IS NOT NULL OR o.app_id IS NOT NULL)
+             AND (? IS NULL OR a.id = ?)
+           ORDER BY a.slug"#,
+        app_id,
+        app_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let app_desired = to_u32(r.desired_count);
+            let doc: Option<ScheduleDoc> = r.doc_json.as_deref().and_then(|j| serde_json::from_str(j).ok());
+            // Stored documents were validated when saved; one that no longer parses (the
+            // app's count changed to something a schedule refuses) governs nothing.
+            let schedule = doc.as_ref().and_then(|d| Schedule::parse(d, app_desired.max(1)).ok());
+            let override_ = match (r.o_desired, r.o_until, r.o_restore) {
+                (Some(desired), Some(until), Some(restore)) => {
+                    Some(Override { desired: to_u32(desired), until, restore: to_u32(restore) })
+                }
+                _ => None,
+            };
+            Governed {
+                app_id: r.id,
+                slug: r.slug,
+                name: r.name,
+                app_desired,
+                doc,
+                schedule,
+                override_,
+                override_by: r.o_set_by,
+                next_due_at: r.next_due_at,
+                live_desired: r.live_desired.map(to_u32),
+            }
+        })
+        .collect())
+}
+
+/// The count a deploy should give the service now: what the schedule or override wants, or
+/// `None` when nothing governs the app (then its own desired count).
+pub async fn governed_count(pool: &SqlitePool, app_id: i64, now: DateTime<Utc>) -> sqlx::Result<Option<u32>> {
+    Ok(governed(pool, Some(app_id)).await?.first().and_then(|g| {
+        let live_override = g.override_.filter(|o| o.in_force(now));
+        Plan::new(g.schedule.as_ref(), live_override.as_ref()).desired_at(now)
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The scheduler's pass
+// ---------------------------------------------------------------------------------------
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// False: another console holds the lease; this one did nothing.
+    pub leader: bool,
+    pub acted: usize,
+    pub failed: usize,
+    /// The earliest instant any app is due again.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// Takes or renews the lease for `holder` until `now + ttl`; false when another console
+/// holds an unexpired one.
+pub async fn take_lease(pool: &SqlitePool, holder: &str, now: DateTime<Utc>, ttl: Duration) -> sqlx::Result<bool> {
+    let expires = now + ttl;
+    let taken = sqlx::query!(
+        "INSERT INTO scheduler_lease (id, holder, expires_at) VALUES (1, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE scheduler_lease.holder = excluded.holder OR scheduler_lease.expires_at <= ?",
+        holder,
+        expires,
+        now
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(taken == 1)
+}
+
+/// Gives the lease up (a console shutting down), so another takes over at once.
+pub async fn release_lease(pool: &SqlitePool, holder: &str) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM scheduler_lease WHERE holder = ?", holder).execute(pool).await?;
+    Ok(())
+}
+
+/// One pass: if this console holds the lease, every governed app is brought to what its
+/// schedule wants (as [`decide`] says). Apps in `skip` (failing, waiting to retry) are left
+/// for later.
+pub async fn run_once(
+    state: &AppState,
+    holder: &str,
+    lease: Duration,
+    skip: &(dyn Fn(i64) -> bool + Sync),
+) -> Result<(Pass, Vec<(i64, Result<(), String>)>), AppError> {
+    let now = state.clock.now();
+    if !take_lease(&state.pool, holder, now, lease).await.map_err(internal)? {
+        return Ok((Pass::default(), vec![]));
+    }
+    let mut pass = Pass { leader: true, ..Pass::default() };
+    let mut outcomes = vec![];
+    for g in governed(&state.pool, None).await.map_err(internal)? {
+        if skip(g.app_id) {
+            continue;
+        }
+        let decision = decide(&g, now);
+        let mut next_due = decision.next_due;
+        if let Some((target, action)) = decision.act {
+            let result = apply(state, &g, target, action, now).await;
+            match &result {
+                Ok(()) => pass.acted += 1,
+                Err(Failure { retry, .. }) => {
+                    pass.failed += 1;
+                    if *retry {
+                        // Still due: the retry acts for this same instant.
+                        next_due = Some(g.next_due_at.map_or(now, |d| d.min(now)));
+                    }
+                }
+            }
+            outcomes.push((g.app_id, result.map_err(|f| f.detail)));
+        }
+        if decision.retire_override {
+            sqlx::query!("DELETE FROM schedule_overrides WHERE app_id = ?", g.app_id)
+                .execute(&state.pool)
+                .await
+                .map_err(internal)?;
+        }
+        set_next_due(&state.pool, g.app_id, next_due).await.map_err(internal)?;
+        pass.next_due = earliest(pass.next_due, next_due);
+    }
+    Ok((pass, outcomes))
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+async fn set_next_due(pool: &SqlitePool, app_id: i64, at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE schedules SET next_due_at = ? WHERE app_id = ?", at, app_id).execute(pool).await?;
+    Ok(())
+}
+
+/// Why an act failed, and whether trying again can help (an app that is not deployed waits
+/// for its next transition instead).
+struct Failure {
+    detail: String,
+    retry: bool,
+}
+
+/// Sets the service's desired count, and records the act (history and audit log). The
+/// cached service view takes the new count at once, so the next pass does not act again.
+async fn apply(state: &AppState, g: &Governed, target: u32, action: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+    let update = ServiceUpdate {
+        name: g.slug.clone(),
+        task_definition: None,
+        desired_count: Some(target),
+        force_new_deployment: false,
+    };
+    let result = state.cloud.fleet.update_service(&update).await;
+    let (outcome, detail) = match &result {
+        Ok(_) => ("ok", None),
+        Err(CloudError::NotFound(_)) => {
+            ("failed", Some("The app is not deployed: there is no service to scale.".to_owned()))
+        }
+        Err(e) => ("failed", Some(format!("The cloud did not take the change: {e}"))),
+    };
+    let from = g.live_desired.map(i64::from);
+    let to = i64::from(target);
+    let recorded: sqlx::Result<()> = async {
+        let mut tx = state.pool.begin().await?;
+        sqlx::query!(
+            "INSERT INTO schedule_history (app_id, at, action, from_count, to_count, outcome, detail)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            g.app_id,
+            now,
+            action,
+            from,
+            to,
+            outcome,
+            detail
+        )
+        .execute(&mut *tx)
+        .await?;
+        if outcome == "ok" {
+            let mut entry = Entry::new(SCHEDULER, None, "schedule.scale", &g.slug);
+            entry.before = from.map(|n| serde_json::json!({ "desired_count": n }));
+            entry.after = Some(serde_json::json!({ "desired_count": to, "reason": action }));
+            audit::record(&mut tx, &entry, now).await?;
+            sqlx::query!("UPDATE service_status SET desired_count = ? WHERE app_id = ?", to, g.app_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = recorded {
+        tracing::error!(app = %g.slug, error = %e, "a schedule act could not be recorded");
+    }
+    match result {
+        Ok(_) => {
+            tracing::info!(app = %g.slug, desired = target, action, "schedule applied");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(app = %g.slug, desired = target, error = %e, "schedule not applied");
+            Err(Failure { detail: detail.unwrap_or_default(), retry: !matches!(e, CloudError::NotFound(_)) })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Changes from people
+// ---------------------------------------------------------------------------------------
+
+async fn app_of(state: &AppState, slug: &str) -> Result<crate::ssr::apps::AppRecord, AppError> {
+    crate::ssr::apps::get(&state.pool, slug).await
+}
+
+fn invalid(errors: Vec<domain::ValidationError>) -> AppError {
+    respond(AppError::InvalidFields(errors.into_iter().map(|e| (e.field, e.message)).collect()))
+}
+
+/// Validates and stores the app's schedule (replacing any), and wakes the scheduler.
+pub async fn save(state: &AppState, caller: &Caller, slug: &str, doc: &ScheduleDoc) -> Result<(), AppError> {
+    let app = app_of(state, slug).await?;
+    let schedule = Schedule::parse(doc, app.definition.desired_count.max(1)).map_err(invalid)?;
+    let now = state.clock.now();
+    let json = serde_json::to_string(doc).map_err(internal)?;
+    // Enforced: act at once. Transitions only: wait for the next transition.
+    let next_due = match schedule.mode() {
+        Mode::Enforced => Some(now),
+        Mode::Transitions => schedule.enabled().then(|| schedule.next_transition(now).map(|t| t.at)).flatten(),
+    };
+    let actor = caller.actor();
+    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let before = sqlx::query_scalar!("SELECT doc_json FROM schedules WHERE app_id = ?", app.id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(internal)?;
+    sqlx::query!(
+        "INSERT INTO schedules (app_id, doc_json, updated_at, updated_by, next_due_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (app_id) DO UPDATE SET doc_json = excluded.doc_json, updated_at = excluded.updated_at,
+             updated_by = excluded.updated_by, next_due_at = excluded.next_due_at",
+        app.id,
+        json,
+        now,
+        actor,
+        next_due
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    history(&mut tx, app.id, now, "saved", Some(&actor)).await.map_err(internal)?;
+    let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.save", slug);
+    entry.before = before.and_then(|b| serde_json::from_str(&b).ok());
+    entry.after = serde_json::to_value(doc).ok();
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    state.schedule_changed.notify_one();
+    Ok(())
+}
+
+/// Removes the app's schedule; the service keeps the count it has.
+pub async fn delete(state: &AppState, caller: &Caller, slug: &str) -> Result<(), AppError> {
+    let app = app_of(state, slug).await?;
+    let now = state.clock.now();
+    let actor = caller.actor();
+    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let before = sqlx::query_scalar!("DELETE FROM schedules WHERE app_id = ? RETURNING doc_json", app.id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(internal)?;
+    let Some(before) = before else { return Err(respond(AppError::NotFound)) };
+    history(&mut tx, app.id, now, "deleted", Some(&actor)).await.map_err(internal)?;
+    let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.delete", slug);
+    entry.before = serde_json::from_str(&before).ok();
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    state.schedule_changed.notify_one();
+    Ok(())
+}
+
+async fn history(
+    conn: &mut sqlx::SqliteConnection,
+    app_id: i64,
+    at: DateTime<Utc>,
+    action: &str,
+    by: Option<&str>,
+) -> sqlx::Result<()> {
+    let detail = by.map(|b| format!("by {b}"));
+    sqlx::query!(
+        "INSERT INTO schedule_history (app_id, at, action, outcome, detail) VALUES (?, ?, ?, 'ok', ?)",
+        app_id,
+        at,
+        action,
+        detail
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Parses when an override ends: an RFC 3339 instant, a duration (`2h`, `90m`, `1h30m`), a
+/// local time (`20:00`: today, or tomorrow once past) or a weekday and time (`mon 08:00`),
+/// local times in `tz`.
+pub fn parse_until(raw: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let raw = raw.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Some(d) = parse_duration(raw) {
+        return Ok(now + d);
+    }
+    let (day, time) = match raw.split_once(char::is_whitespace) {
+        Some((day, time)) => {
+            (Some(parse_weekday(day).ok_or_else(|| format!("{day:?} is not a day of the week"))?), time.trim())
+        }
+        None => (None, raw),
+    };
+    let time = NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| {
+        "must be a time (20:00), a day and time (mon 08:00), a duration (2h, 90m) or an RFC 3339 instant".to_owned()
+    })?;
+    let minute = u16::try_from(time.hour_minutes()).unwrap_or(0);
+    Ok(domain::schedule::next_local_time(tz, now, day, minute))
+}
+
+trait HourMinutes {
+    fn hour_minutes(&self) -> u32;
+}
+
+impl HourMinutes for NaiveTime {
+    fn hour_minutes(&self) -> u32 {
+        use chrono::Timelike;
+        self.hour() * 60 + self.minute()
+    }
+}
+
+fn parse_weekday(raw: &str) -> Option<Weekday> {
+    domain::schedule::parse_day(raw)
+}
+
+fn parse_duration(raw: &str) -> Option<Duration> {
+    let mut total = 0i64;
+    let mut number = String::new();
+    let mut any = false;
+    for c in raw.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+        } else {
+            let n: i64 = number.parse().ok()?;
+            number.clear();
+            total += match c {
+                'h' => n.checked_mul(60)?,
+                'm' => n,
+                'd' => n.checked_mul(24 * 60)?,
+                _ => return None,
+            };
+            any = true;
+        }
+    }
+    (any && number.is_empty() && total > 0).then(|| Duration::minutes(total))
+}
+
+/// Sets an override and applies it at once (wakes the scheduler).
+pub async fn set_override(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    request: &OverrideRequest,
+) -> Result<(), AppError> {
+    let app = app_of(state, slug).await?;
+    let now = state.clock.now();
+    let tz = zone_of(state, app.id).await?;
+    let until = parse_until(&request.until, tz, now).map_err(|m| respond(AppError::invalid("until", m)))?;
+    let live = sqlx::query_scalar!("SELECT desired_count FROM service_status WHERE app_id = ?", app.id)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(internal)?
+        .map(to_u32);
+    // With no schedule, the count to go back to is the one the service runs now.
+    let restore = live.unwrap_or(app.definition.desired_count);
+    let doc = OverrideDoc { desired: request.desired, until };
+    let o = Override::parse(&doc, restore, now).map_err(invalid)?;
+    let actor = caller.actor();
+    let (desired, restore) = (i64::from(o.desired), i64::from(o.restore));
+    let detail = format!("until {} by {actor}", local_label(o.until, tz));
+    let mut tx = state.pool.begin().await.map_err(internal)?;
+    sqlx::query!(
+        "INSERT INTO schedule_overrides (app_id, desired, until, restore, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (app_id) DO UPDATE SET desired = excluded.desired, until = excluded.until,
+             restore = excluded.restore, set_by = excluded.set_by, set_at = excluded.set_at",
+        app.id,
+        desired,
+        o.until,
+        restore,
+        actor,
+        now
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    sqlx::query!(
+        "INSERT INTO schedule_history (app_id, at, action, to_count, outcome, detail) VALUES (?, ?, 'override', ?, 'ok', ?)",
+        app.id,
+        now,
+        desired,
+        detail
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.override", slug);
+    entry.after = Some(serde_json::json!({ "desired_count": o.desired, "until": o.until }));
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    state.schedule_changed.notify_one();
+    Ok(())
+}
+
+/// Ends the override now; the schedule (or the count it replaced) applies at once.
+pub async fn clear_override(state: &AppState, caller: &Caller, slug: &str) -> Result<(), AppError> {
+    let app = app_of(state, slug).await?;
+    let now = state.clock.now();
+    let actor = caller.actor();
+    let mut tx = state.pool.begin().await.map_err(internal)?;
+    // Ending it is making it end now: the next pass retires it and restores the count.
+    let changed =
+        sqlx::query!("UPDATE schedule_overrides SET until = ? WHERE app_id = ? AND until > ?", now, app.id, now)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?
+            .rows_affected();
+    if changed == 0 {
+        return Err(respond(AppError::NotFound));
+    }
+    let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.override_clear", slug);
+    entry.after = Some(serde_json::json!({ "until": now }));
+    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    state.schedule_changed.notify_one();
+    Ok(())
+}
+
+async fn zone_of(state: &AppState, app_id: i64) -> Result<Tz, AppError> {
+    let g = governed(&state.pool, Some(app_id)).await.map_err(internal)?;
+    Ok(g.first().and_then(|g| g.schedule.as_ref()).map_or(Tz::UTC, Schedule::timezone))
+}
+
+// ---------------------------------------------------------------------------------------
+// Views
+// ---------------------------------------------------------------------------------------
+
+/// e.g. "Mon 30 Nov 08:00 CET".
+pub fn local_label(at: DateTime<Utc>, tz: Tz) -> String {
+    tz.from_utc_datetime(&at.naive_utc()).format("%a %-d %b %H:%M %Z").to_string()
+}
+
+fn transition_view(t: &domain::schedule::Transition, tz: Tz) -> TransitionView {
+    TransitionView { at: t.at, local: local_label(t.at, tz), desired: t.desired }
+}
+
+/// The schedule editor's data for one app.
+pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError> {
+    let app = app_of(state, slug).await?;
+    let now = state.clock.now();
+    let g = governed(&state.pool, Some(app.id)).await.map_err(internal)?.into_iter().next();
+    let live_desired = sqlx::query_scalar!("SELECT desired_count FROM service_status WHERE app_id = ?", app.id)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(internal)?
+        .map(to_u32);
+    let history = sqlx::query!(
+        r#"SELECT at AS "at: DateTime<Utc>", action, from_count, to_count, outcome, detail
+           FROM schedule_history WHERE app_id = ? ORDER BY id DESC LIMIT 20"#,
+        app.id
+    )
+    .fetch_all(&state.pool)
+    .await
+    .map_err(internal)?
+    .into_iter()
+    .map(|r| ScheduleEvent {
+        at: r.at,
+        action: r.action,
+        from_count: r.from_count.map(to_u32),
+        to_count: r.to_count.map(to_u32),
+        outcome: r.outcome,
+        detail: r.detail,
+    })
+    .collect();
+    let mut view = ScheduleView {
+        slug: slug.to_owned(),
+        app_name: app.definition.name.clone(),
+        app_desired_count: app.definition.desired_count,
+        schedule: None,
+        override_: None,
+        desired_now: None,
+        live_desired,
+        next: vec![],
+        history,
+        saving: None,
+        generated_at: now,
+    };
+    let Some(g) = g else { return Ok(view) };
+    let tz = g.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone);
+    let live_override = g.override_.filter(|o| o.in_force(now));
+    let plan = Plan::new(g.schedule.as_ref().filter(|s| s.enabled()), live_override.as_ref());
+    view.schedule = g.doc.clone();
+    view.override_ = live_override.map(|o| OverrideView {
+        desired: o.desired,
+        until: o.until,
+        until_local: local_label(o.until, tz),
+        set_by: g.override_by.clone().unwrap_or_default(),
+    });
+    view.desired_now = plan.desired_at(now);
+    view.next = plan.transitions(now, 5).iter().map(|t| transition_view(t, tz)).collect();
+    view.saving = g.schedule.as_ref().filter(|s| s.enabled()).map(|s| saving(state, &app, s, now));
+    Ok(view)
+}
+
+/// This month: `on_count` tasks always on against the schedule, at the region's prices.
+fn saving(state: &AppState, app: &crate::ssr::apps::AppRecord, s: &Schedule, now: DateTime<Utc>) -> SavingView {
+    use domain::cost::{scheduled_cost, Prices, RunInterval, TaskRate};
+    let tz = s.timezone();
+    let local = tz.from_utc_datetime(&now.naive_utc());
+    let first = local.date_naive().with_day(1).unwrap_or(local.date_naive());
+    let next_month = if first.month() == 12 {
+        chrono::NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    }
+    .unwrap_or(first);
+    let from = domain::cost::local_day_start(tz, first);
+    let to = domain::cost::local_day_start(tz, next_month);
+    let prices = Prices::for_region(&state.deploy.log_region)
+        .or_else(|_| Prices::for_region("us-east-1"))
+        .expect("us-east-1 is in the built-in price table");
+    let rate = TaskRate::for_size(app.definition.size, app.definition.architecture, &prices);
+    let intervals: Vec<RunInterval> = s
+        .on_intervals(from, to)
+        .into_iter()
+        .map(|(start, end, desired_count)| RunInterval { start, end, desired_count })
+        .collect();
+    let always = vec![RunInterval { start: from, end: to, desired_count: s.on_count() }];
+    let scheduled = scheduled_cost(&intervals, rate, from, to);
+    let always_on = scheduled_cost(&always, rate, from, to);
+    SavingView {
+        always_on: always_on.to_string(),
+        scheduled: scheduled.to_string(),
+        saving: (always_on - scheduled).to_string(),
+        month: first.format("%B %Y").to_string(),
+    }
+}
+
+/// The Fleet table's word on each governed app, by app id.
+pub async fn fleet_notes(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> sqlx::Result<std::collections::HashMap<i64, crate::model::ScheduleNote>> {
+    use crate::model::ScheduleNote;
+    Ok(governed(pool, None)
+        .await?
+        .into_iter()
+        .filter_map(|g| {
+            let tz = g.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone);
+            let note = match (g.override_.filter(|o| o.in_force(now)), &g.schedule) {
+                (Some(o), _) => ScheduleNote {
+                    overridden: true,
+                    text: format!(
+                        "override: {} task{} until {}",
+                        o.desired,
+                        if o.desired == 1 { "" } else { "s" },
+                        local_label(o.until, tz)
+                    ),
+                },
+                (None, Some(s)) if s.enabled() => ScheduleNote { overridden: false, text: "scheduled".into() },
+                _ => return None,
+            };
+            Some((g.app_id, note))
+        })
+        .collect())
+}
+
+/// The Schedules page: every live app, with its schedule if any.
+pub async fn rows(state: &AppState) -> Result<Vec<ScheduleRow>, AppError> {
+    let now = state.clock.now();
+    let governed = governed(&state.pool, None).await.map_err(internal)?;
+    let apps = crate::ssr::apps::list(&state.pool).await?;
+    let live = sqlx::query!("SELECT app_id, desired_count FROM service_status")
+        .fetch_all(&state.pool)
+        .await
+        .map_err(internal)?;
+    let mut rows: Vec<ScheduleRow> = apps
+        .iter()
+        .map(|app| {
+            let g = governed.iter().find(|g| g.app_id == app.id);
+            let live_desired = live.iter().find(|l| l.app_id == app.id).map(|l| to_u32(l.desired_count));
+            let mut row = ScheduleRow {
+                slug: app.definition.slug.to_string(),
+                name: app.definition.name.clone(),
+                summary: None,
+                enabled: false,
+                mode: None,
+                desired_now: None,
+                live_desired,
+                next: None,
+                override_: None,
+            };
+            if let Some(g) = g {
+                let tz = g.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone);
+                let live_override = g.override_.filter(|o| o.in_force(now));
+                let plan = Plan::new(g.schedule.as_ref().filter(|s| s.enabled()), live_override.as_ref());
+                row.summary = g.doc.as_ref().map(summary);
+                row.enabled = g.schedule.as_ref().is_some_and(Schedule::enabled);
+                row.mode = g.schedule.as_ref().map(|s| s.mode().as_str().to_owned());
+                row.desired_now = plan.desired_at(now);
+                row.next = plan.next_transition(now).map(|t| transition_view(&t, tz));
+                row.override_ = live_override.map(|o| OverrideView {
+                    desired: o.desired,
+                    until: o.until,
+                    until_local: local_label(o.until, tz),
+                    set_by: g.override_by.clone().unwrap_or_default(),
+                });
+            }
+            row
+        })
+        .collect();
+    rows.sort_by_key(|r| r.name.to_lowercase());
+    Ok(rows)
+}
+
+/// A schedule in a few words: "Mon–Fri 08:00–18:00 · Europe/Berlin".
+pub fn summary(doc: &ScheduleDoc) -> String {
+    let windows: Vec<String> =
+        doc.windows.iter().map(|w| format!("{} {}–{}", days_label(&w.days), w.start, w.end)).collect();
+    let windows = if windows.is_empty() { "never on".to_owned() } else { windows.join(", ") };
+    let exceptions = match doc.exceptions.len() {
+        0 => String::new(),
+        1 => " · 1 exception".to_owned(),
+        n => format!(" · {n} exceptions"),
+    };
+    format!("{windows} · {}{exceptions}", doc.timezone)
+}
+
+fn days_label(days: &[String]) -> String {
+    let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let mut idx: Vec<usize> =
+        days.iter().filter_map(|d| parse_weekday(d)).map(|d| d.num_days_from_monday() as usize).collect();
+    idx.sort_unstable();
+    idx.dedup();
+    let run = idx.len() > 2 && idx.windows(2).all(|w| w[1] == w[0] + 1);
+    match (idx.first(), idx.last()) {
+        (Some(&a), Some(&b)) if run => format!("{}–{}", names[a], names[b]),
+        _ if idx.len() == 7 => "Every day".to_owned(),
+        _ => idx.iter().map(|&i| names[i]).collect::<Vec<_>>().join(", "),
+    }
+}
+
+fn to_u32(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn override_ends_are_read_as_instants_durations_and_local_times() {
+        let tz: Tz = "Europe/Berlin".parse().expect("zone");
+        // Monday 30 November 2026, 10:00 in Berlin (09:00 UTC).
+        let now = utc("2026-11-30T09:00:00Z");
+        for (raw, want) in [
+            ("2h", "2026-11-30T11:00:00Z"),
+            ("90m", "2026-11-30T10:30:00Z"),
+            ("1h30m", "2026-11-30T10:30:00Z"),
+            ("20:00", "2026-11-30T19:00:00Z"),
+            ("08:00", "2026-12-01T07:00:00Z"),
+            ("mon 08:00", "2026-12-07T07:00:00Z"),
+            ("Friday 18:00", "2026-12-04T17:00:00Z"),
+            ("2026-12-01T12:00:00Z", "2026-12-01T12:00:00Z"),
+        ] {
+            assert_eq!(parse_until(raw, tz, now), Ok(utc(want)), "{raw}");
+        }
+        for bad in ["", "soon", "25:00", "h", "0m", "funday 08:00", "2h30"] {
+            assert!(parse_until(bad, tz, now).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn summaries_name_day_ranges_and_the_zone() {
+        let doc = ScheduleDoc::from_preset(domain::schedule::Preset::OfficeHours, "Europe/Berlin");
+        assert_eq!(summary(&doc), "Mon–Fri 08:00–18:00 · Europe/Berlin");
+        assert_eq!(days_label(&["sat".into(), "sun".into()]), "Sat, Sun");
+        let all: Vec<String> = domain::schedule::DAY_NAMES.iter().map(|d| d.to_string()).collect();
+        assert_eq!(days_label(&all), "Mon–Sun");
+    }
+}

@@ -1,0 +1,152 @@
+//! `/api/v1/apps/{slug}/schedule` and `/override`: an app's schedule, its next transitions
+//! and temporary overrides, for scripts. The same rules as the schedule editor
+//! (`app::ssr::schedules`); documented in docs/api.md.
+
+use super::{ApiCaller, ApiError, ApiJson};
+use app::error::AppError;
+use app::model::{OverrideRequest, ScheduleView};
+use app::ssr::{schedules, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use domain::schedule::{Plan, ScheduleDoc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The schedule as stored, with what it wants now and its next changes.
+fn schedule_json(view: &ScheduleView) -> Result<serde_json::Value, ApiError> {
+    let Some(doc) = &view.schedule else { return Err(ApiError(AppError::NotFound)) };
+    let mut body = serde_json::to_value(doc).map_err(|_| ApiError(AppError::Internal))?;
+    body["desired_now"] = json!(view.desired_now);
+    body["live_desired"] = json!(view.live_desired);
+    body["override"] = json!(view.override_.as_ref().map(|o| json!({ "desired": o.desired, "until": o.until })));
+    body["next_transitions"] =
+        json!(view.next.iter().map(|t| json!({ "at": t.at, "desired": t.desired })).collect::<Vec<_>>());
+    Ok(body)
+}
+
+/// `GET /api/v1/apps/{slug}/schedule`
+#[utoipa::path(get, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", params(("slug" = String, Path)),
+    responses((status = 200, description = "The schedule, what it wants now and its next transitions", body = Object),
+              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ErrorJson)))]
+pub async fn show(
+    State(state): State<AppState>,
+    ApiCaller(_caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let view = schedules::view(&state, &slug).await?;
+    Ok(Json(schedule_json(&view)?))
+}
+
+/// `PUT /api/v1/apps/{slug}/schedule`
+#[utoipa::path(put, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", params(("slug" = String, Path)),
+    request_body(content = Object, description = "timezone, windows, on_count, off_count, exceptions, mode, enabled"),
+    responses((status = 200, description = "Saved", body = Object),
+              (status = 422, description = "A field is invalid (every bad field is listed)", body = super::apps::ErrorJson)))]
+pub async fn put(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    ApiJson(doc): ApiJson<ScheduleDoc>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    schedules::save(&state, &caller, &slug, &doc).await?;
+    let view = schedules::view(&state, &slug).await?;
+    Ok(Json(schedule_json(&view)?))
+}
+
+/// `DELETE /api/v1/apps/{slug}/schedule`
+#[utoipa::path(delete, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", params(("slug" = String, Path)),
+    responses((status = 204, description = "Removed; the service keeps its current count"),
+              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ErrorJson)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    schedules::delete(&state, &caller, &slug).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionsQuery {
+    from: Option<String>,
+    count: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TransitionJson {
+    at: DateTime<Utc>,
+    desired: u32,
+}
+
+/// `GET /api/v1/apps/{slug}/schedule/transitions?from=RFC3339&count=N`
+#[utoipa::path(get, path = "/api/v1/apps/{slug}/schedule/transitions", tag = "schedules",
+    params(("slug" = String, Path), ("from" = Option<String>, Query, description = "RFC 3339; default now"),
+           ("count" = Option<u32>, Query, description = "1–500; default 10")),
+    responses((status = 200, description = "[{at, desired}], strictly after `from`", body = Object),
+              (status = 404, description = "No such app, or nothing governs it", body = super::apps::ErrorJson),
+              (status = 422, description = "A bad `from` or `count`", body = super::apps::ErrorJson)))]
+pub async fn transitions(
+    State(state): State<AppState>,
+    ApiCaller(_caller): ApiCaller,
+    Path(slug): Path<String>,
+    Query(q): Query<TransitionsQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let from = match q.from.as_deref() {
+        None => state.clock.now(),
+        Some(raw) => DateTime::parse_from_rfc3339(raw.trim()).map(|d| d.with_timezone(&Utc)).map_err(|_| {
+            ApiError(AppError::invalid("from", "must be an RFC 3339 instant, e.g. 2026-12-01T00:00:00Z"))
+        })?,
+    };
+    let count = match q.count.as_deref() {
+        None => 10,
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| ApiError(AppError::invalid("count", "must be a whole number from 1 to 500")))?,
+    };
+    let app = app::ssr::apps::get(&state.pool, &slug).await?;
+    let governed = schedules::governed(&state.pool, Some(app.id)).await.map_err(|e| ApiError(app::ssr::internal(e)))?;
+    let Some(g) = governed.first() else { return Err(ApiError(AppError::NotFound)) };
+    let now = state.clock.now();
+    let live_override = g.override_.filter(|o| o.in_force(now));
+    let plan = Plan::new(g.schedule.as_ref().filter(|s| s.enabled()), live_override.as_ref());
+    let list: Vec<TransitionJson> =
+        plan.transitions(from, count).into_iter().map(|t| TransitionJson { at: t.at, desired: t.desired }).collect();
+    Ok(Json(json!(list)))
+}
+
+/// `POST /api/v1/apps/{slug}/override`
+#[utoipa::path(post, path = "/api/v1/apps/{slug}/override", tag = "schedules", params(("slug" = String, Path)),
+    request_body(content = Object, description = "{\"desired\": 2, \"until\": \"2026-12-01T20:00:00Z\" | \"2h\" | \"20:00\" | \"mon 08:00\"}"),
+    responses((status = 200, description = "Set and applied", body = Object),
+              (status = 422, description = "A bad count or end", body = super::apps::ErrorJson)))]
+pub async fn set_override(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+    ApiJson(request): ApiJson<OverrideRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    schedules::set_override(&state, &caller, &slug, &request).await?;
+    let view = schedules::view(&state, &slug).await?;
+    let o = view.override_.as_ref().ok_or(ApiError(AppError::Internal))?;
+    Ok(Json(json!({ "desired": o.desired, "until": o.until, "desired_now": view.desired_now })))
+}
+
+/// `DELETE /api/v1/apps/{slug}/override`
+#[utoipa::path(delete, path = "/api/v1/apps/{slug}/override", tag = "schedules", params(("slug" = String, Path)),
+    responses((status = 204, description = "Ended; the schedule governs again"),
+              (status = 404, description = "No such app, or no override in force", body = super::apps::ErrorJson)))]
+pub async fn clear_override(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    schedules::clear_override(&state, &caller, &slug).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
