@@ -197,10 +197,10 @@ async fn main() {
     tokio::spawn({
         let clock = clock.clone();
         async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
             loop {
                 tick.tick().await;
-                clock.advance(chrono::Duration::milliseconds(100));
+                clock.advance(chrono::Duration::milliseconds(10));
             }
         }
     });
@@ -226,6 +226,14 @@ async fn main() {
         ms(fresh[fresh.len() * 99 / 100])
     );
 
+    load_fleet_page(&client, &base, &cookie, clients, seconds).await;
+
+    // 3. Schedules: planning 10,000 of them, and how late the scheduler acts.
+    plan_schedules();
+    scheduler_lateness(&state, &clock, &sandbox).await;
+}
+
+async fn load_fleet_page(client: &reqwest::Client, base: &str, cookie: &str, clients: usize, seconds: u64) {
     if let Some(report) = wrk(&format!("{base}/"), &cookie, clients, seconds) {
         println!(
             "fleet page SSR (wrk, {clients} connections, {seconds} s): {report} (targets: >= 3000 req/s, p99 < 10 ms)"
@@ -289,4 +297,96 @@ fn wrk(url: &str, cookie: &str, connections: usize, seconds: u64) -> Option<Stri
         field("99%"),
         if errors.is_empty() { String::new() } else { format!(" ({})", errors.join("; ").trim().to_owned()) }
     ))
+}
+
+/// 10,000 schedules (the four presets, five zones, a third with holidays): what each wants
+/// now and its next transition, as the scheduler's pass and the Schedules page ask.
+fn plan_schedules() {
+    use domain::schedule::{ExceptionDoc, Preset, Schedule, ScheduleDoc};
+    let zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Tokyo", "UTC"];
+    let schedules: Vec<Schedule> = (0..10_000)
+        .map(|i| {
+            let mut doc = ScheduleDoc::from_preset(Preset::ALL[i % 4], zones[i % zones.len()]);
+            if i % 3 == 0 {
+                doc.exceptions = vec![
+                    ExceptionDoc { date: "2026-12-24".into(), off: true, start: None, end: None },
+                    ExceptionDoc {
+                        date: "2026-12-31".into(),
+                        off: false,
+                        start: Some("09:00".into()),
+                        end: Some("12:00".into()),
+                    },
+                ];
+            }
+            Schedule::parse(&doc, 2).expect("a valid schedule")
+        })
+        .collect();
+    let now: chrono::DateTime<chrono::Utc> = "2026-12-04T16:30:00Z".parse().expect("instant");
+    let mut runs = vec![];
+    let mut checksum = 0u64;
+    for _ in 0..20 {
+        let start = Instant::now();
+        for s in &schedules {
+            checksum += u64::from(s.desired_at(now));
+            checksum += s.next_transition(now).map_or(0, |t| t.at.timestamp() as u64 % 7);
+        }
+        runs.push(start.elapsed());
+    }
+    runs.sort();
+    println!(
+        "schedules: 10,000 planned (desired now + next transition) in {:.2} ms median, {:.2} ms worst of 20 (target < 50 ms) [{checksum}]",
+        ms(runs[runs.len() / 2]),
+        ms(runs[runs.len() - 1])
+    );
+}
+
+/// The real scheduler loop on the sandbox, its clock running in real time: an app's office
+/// hours end at 18:00 in Berlin; how long after that instant does the service's desired
+/// count change?
+async fn scheduler_lateness(state: &app::ssr::AppState, clock: &Arc<ManualClock>, sandbox: &Arc<Sandbox>) {
+    use domain::schedule::{Preset, ScheduleDoc};
+    let mut lateness = vec![];
+    for round in 0..5 {
+        // Monday 30 November + `round` days, 16:59:57 UTC: three seconds before 18:00 in Berlin.
+        let target = "2026-11-30T17:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().expect("instant")
+            + chrono::Duration::days(round);
+        let now = clock.now();
+        clock.advance(target - chrono::Duration::seconds(3) - now);
+        let slug = format!("app-{round:03}");
+        let doc = ScheduleDoc::from_preset(Preset::OfficeHours, "Europe/Berlin");
+        // Saved as an API token would (the bench's browser session has aged out by now).
+        let caller = app::ssr::auth::Caller {
+            principal: app::ssr::auth::Principal {
+                via: app::ssr::auth::Via::Token,
+                name: "bench".into(),
+                username: None,
+                groups: vec![],
+                role: domain::Role::Admin,
+                since: clock.now(),
+            },
+            source: None,
+        };
+        app::ssr::schedules::save(state, &caller, &slug, &doc).await.expect("schedule saved");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(server::scheduler::run(state.clone(), stop_rx));
+        let seen = loop {
+            let s = sandbox.describe_services(&[slug.clone()]).await.expect("describe");
+            if s[0].desired_count == 0 && clock.now() >= target - chrono::Duration::seconds(1) {
+                break clock.now();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if clock.now() > target + chrono::Duration::seconds(30) {
+                break clock.now();
+            }
+        };
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        lateness.push((seen - target).num_milliseconds());
+    }
+    lateness.sort();
+    println!(
+        "scheduler: desired count changed {} ms after the transition (median of 5; worst {} ms; clock step 10 ms; target < 5 s)",
+        lateness[lateness.len() / 2],
+        lateness[lateness.len() - 1]
+    );
 }
