@@ -234,7 +234,7 @@ async fn main() {
 }
 
 async fn load_fleet_page(client: &reqwest::Client, base: &str, cookie: &str, clients: usize, seconds: u64) {
-    if let Some(report) = wrk(&format!("{base}/"), &cookie, clients, seconds) {
+    if let Some(report) = wrk(&format!("{base}/"), cookie, clients, seconds) {
         println!(
             "fleet page SSR (wrk, {clients} connections, {seconds} s): {report} (targets: >= 3000 req/s, p99 < 10 ms)"
         );
@@ -370,7 +370,7 @@ async fn scheduler_lateness(state: &app::ssr::AppState, clock: &Arc<ManualClock>
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = tokio::spawn(server::scheduler::run(state.clone(), stop_rx));
         let seen = loop {
-            let s = sandbox.describe_services(&[slug.clone()]).await.expect("describe");
+            let s = sandbox.describe_services(std::slice::from_ref(&slug)).await.expect("describe");
             if s[0].desired_count == 0 && clock.now() >= target - chrono::Duration::seconds(1) {
                 break clock.now();
             }
