@@ -107,6 +107,30 @@ pub struct ServeConfig {
     #[arg(long, env = "SHINYFLEET_VIEWER_GROUP", default_value = "shinyfleet-viewers")]
     pub viewer_group: String,
 
+    /// The time zone whose days the Costs page counts (an IANA name, e.g. Europe/Berlin).
+    #[arg(long, env = "SHINYFLEET_DISPLAY_TIMEZONE", default_value = "UTC")]
+    pub display_timezone: String,
+
+    /// The region whose Fargate prices apply. Default: the console's AWS region (us-east-1 on
+    /// the sandbox).
+    #[arg(long, env = "SHINYFLEET_PRICE_REGION")]
+    pub price_region: Option<String>,
+
+    /// Prices in dollars per hour that replace the built-in table's, e.g.
+    /// `x86_64.vcpu_hour=0.04048,x86_64.gb_hour=0.004445,arm64.vcpu_hour=0.03238,arm64.gb_hour=0.00356`.
+    #[arg(long, env = "SHINYFLEET_PRICE_OVERRIDES", default_value = "")]
+    pub price_overrides: String,
+
+    /// Fixed costs shared by the apps that run, in dollars per hour: `name=0.0225,…` (e.g. the
+    /// load balancer). Each day's is shared in proportion to the apps' task-seconds.
+    #[arg(long, env = "SHINYFLEET_FIXED_COSTS", default_value = "")]
+    pub fixed_costs: String,
+
+    /// Monthly budgets in dollars: `fleet=300,sales-dashboard=50` (`fleet` for the whole
+    /// fleet, otherwise an app's slug). A projection above its budget shows a warning.
+    #[arg(long, env = "SHINYFLEET_BUDGETS", default_value = "")]
+    pub budgets: String,
+
     /// The console's public URL (e.g. https://shiny.example.org): the only origin allowed to
     /// send it changes. Default: the scheme and `Host` of each request.
     #[arg(long, env = "SHINYFLEET_PUBLIC_URL")]
@@ -171,6 +195,18 @@ impl ServeConfig {
     }
 
     /// Checks the settings clap cannot check on its own.
+    /// The Costs page's settings; `region` is the cloud's (the sandbox's: none).
+    pub fn cost_settings(&self, region: Option<&str>) -> Result<app::ssr::costs::CostSettings, ConfigError> {
+        app::ssr::costs::CostSettings::parse(
+            &self.display_timezone,
+            self.price_region.as_deref().or(region).unwrap_or("us-east-1"),
+            &self.price_overrides,
+            &self.fixed_costs,
+            &self.budgets,
+        )
+        .map_err(|(setting, problem)| ConfigError { setting, problem })
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let required = |setting: &'static str, present: bool| {
             if present {
@@ -204,6 +240,7 @@ impl ServeConfig {
                 problem: "must differ from SHINYFLEET_ADMIN_GROUP".into(),
             });
         }
+        self.cost_settings(None)?;
         if let Some(url) = &self.public_url {
             public_origin(url).map_err(|problem| ConfigError { setting: "SHINYFLEET_PUBLIC_URL", problem })?;
         }

@@ -162,6 +162,12 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
                 _ => "us-east-1".to_owned(),
             },
         },
+        costs: config.cost_settings(chosen.region.as_deref().filter(|_| chosen.sandbox.is_none())).unwrap_or_else(
+            |e| {
+                tracing::error!(error = %e, "cost settings refused; the built-in us-east-1 prices apply");
+                app::ssr::costs::CostSettings::default()
+            },
+        ),
         wake: Arc::new(tokio::sync::Notify::new()),
         schedule_changed: Default::default(),
         metrics_wanted: Default::default(),

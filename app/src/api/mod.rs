@@ -9,6 +9,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod costs;
 pub mod people;
 pub mod schedules;
 pub mod tokens;
@@ -52,6 +53,8 @@ pub const ACCESS: &[(&str, Access)] = &[
     ("delete_schedule", Access::Role(Role::Admin)),
     ("set_override", Access::Role(Role::Admin)),
     ("clear_override", Access::Role(Role::Admin)),
+    ("costs", Access::Role(Role::Viewer)),
+    ("app_cost", Access::Role(Role::Viewer)),
     ("people", Access::Role(Role::Viewer)),
     ("invite_person", Access::Role(Role::Admin)),
     ("resend_invitation", Access::Role(Role::Admin)),
@@ -76,7 +79,8 @@ pub fn access_of(path: &str) -> Option<Access> {
 pub async fn load_fleet() -> Result<FleetView, AppError> {
     crate::ssr::auth::require(Role::Viewer)?;
     let state = crate::ssr::state()?;
-    crate::ssr::apps::fleet_view(&state.pool, state.clock.now()).await.map_err(crate::ssr::internal)
+    let costs = crate::ssr::costs::today_by_app(&state).await?;
+    crate::ssr::apps::fleet_view(&state.pool, state.clock.now(), &costs).await.map_err(crate::ssr::internal)
 }
 
 /// What this console is connected to.

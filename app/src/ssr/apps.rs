@@ -504,7 +504,11 @@ pub async fn mark_stale(pool: &SqlitePool, reason: &str, now: DateTime<Utc>) -> 
 }
 
 /// The Fleet table: every app not deleted, with its cached status, by name.
-pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<FleetView> {
+pub async fn fleet_view(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    cost_today: &std::collections::BTreeMap<String, domain::cost::Money>,
+) -> sqlx::Result<FleetView> {
     let rows = sqlx::query!(
         r#"SELECT a.id AS "id!", a.slug, a.name, a.image, a.cpu, a.memory, a.architecture, a.desired_count,
                   s.status AS "status?", s.desired_count AS "live_desired?", s.running_count AS "running?",
@@ -528,6 +532,7 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
     let apps = rows
         .into_iter()
         .map(|r| {
+            let cost = cost_today.get(&r.slug).copied();
             let live = match (r.status, r.fetched_at) {
                 (Some(status), Some(fetched_at)) => {
                     let (desired, running) = (to_u32(r.live_desired.unwrap_or(0)), to_u32(r.running.unwrap_or(0)));
@@ -559,6 +564,7 @@ pub async fn fleet_view(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<F
                 last_deploy: r.deploy_state.as_deref().and_then(RolloutState::parse).zip(r.deploy_at),
                 cpu_sparkline: sparklines.remove(&r.id).unwrap_or_default(),
                 schedule_note: notes.remove(&r.id),
+                cost_today: cost,
             }
         })
         .collect();

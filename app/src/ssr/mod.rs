@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod costs;
 pub mod deploys;
 pub mod metrics;
 pub mod people;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub auth: auth::Auth,
     /// Where deploys run their tasks and send their logs.
     pub deploy: DeploySettings,
+    /// Prices, display time zone, fixed costs and budgets for the Costs page.
+    pub costs: costs::CostSettings,
     /// Wakes the background refresher early (a deploy just started).
     pub wake: Arc<tokio::sync::Notify>,
     /// Wakes the scheduler early (a schedule or override changed).

@@ -7,6 +7,7 @@
 
 pub mod apps;
 mod audit;
+mod costs;
 pub mod schedules;
 mod users;
 
@@ -73,6 +74,8 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute::new(Method::POST, "/api/v1/apps/{slug}/override", Role::Admin, schedules::set_override),
         ApiRoute::new(Method::DELETE, "/api/v1/apps/{slug}/override", Role::Admin, schedules::clear_override),
         ApiRoute::new(Method::GET, "/api/v1/openapi.json", Role::Viewer, apps::openapi),
+        ApiRoute::new(Method::GET, "/api/v1/costs", Role::Viewer, costs::list),
+        ApiRoute::new(Method::GET, "/api/v1/costs.csv", Role::Viewer, costs::csv),
         ApiRoute::new(Method::GET, "/api/v1/audit", Role::Viewer, audit::list),
         ApiRoute::new(Method::GET, "/api/v1/audit.csv", Role::Viewer, audit::csv),
     ]

@@ -93,8 +93,9 @@ pub async fn transitions(
     State(state): State<AppState>,
     ApiCaller(_caller): ApiCaller,
     Path(slug): Path<String>,
-    Query(q): Query<TransitionsQuery>,
+    query: Result<Query<TransitionsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError(AppError::Request(e.body_text())))?;
     let from = match q.from.as_deref() {
         None => state.clock.now(),
         Some(raw) => DateTime::parse_from_rfc3339(raw.trim()).map(|d| d.with_timezone(&Utc)).map_err(|_| {
