@@ -8,8 +8,8 @@ use crate::pages::app::AppPage;
 use crate::pages::app_form::{EditAppPage, NewAppPage};
 use crate::pages::fleet::FleetPage;
 use crate::pages::{
-    audit::AuditPage, full_navigation, interactive, not_found::NotFound, people::PeoplePage, placeholder::Placeholder,
-    settings::SettingsPage, sign_in::SignInPage,
+    audit::AuditPage, full_navigation, interactive, not_found::NotFound, people::PeoplePage, settings::SettingsPage,
+    sign_in::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -96,8 +96,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apps/new") view=NewAppPage />
                     <Route path=path!("/apps/:slug") view=AppPage />
                     <Route path=path!("/apps/:slug/edit") view=EditAppPage />
-                    <Route path=path!("/schedules") view=|| view! { <Placeholder title="Schedules" what="Start and stop each app on office hours, with holidays and temporary overrides." /> } />
-                    <Route path=path!("/costs") view=|| view! { <Placeholder title="Costs" what="What each app costs per day and month to date, its projection and what its schedule saves." /> } />
+                    <Route path=path!("/schedules") view=crate::pages::schedule::SchedulesPage />
+                    <Route path=path!("/costs") view=crate::pages::costs::CostsPage />
                     <Route path=path!("/people") view=PeoplePage />
                     <Route path=path!("/audit") view=AuditPage />
                     <Route path=path!("/settings") view=SettingsPage />

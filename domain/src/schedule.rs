@@ -320,6 +320,36 @@ pub fn format_time(minutes: u16) -> String {
 
 // ───────────────────────────── The engine (server: time-zone database) ─────────────────────────────
 
+/// Days in a few words: `Mon–Fri` for a run of three or more, `Sat, Sun` otherwise.
+pub fn days_label(days: &[String]) -> String {
+    const LABELS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let mut idx: Vec<usize> =
+        days.iter().filter_map(|d| parse_day(d)).map(|d| d.num_days_from_monday() as usize).collect();
+    idx.sort_unstable();
+    idx.dedup();
+    let run = idx.len() > 2 && idx.windows(2).all(|w| w[1] == w[0] + 1);
+    match (idx.first(), idx.last()) {
+        (Some(&a), Some(&b)) if run => format!("{}–{}", LABELS[a], LABELS[b]),
+        _ if idx.is_empty() => "no day".to_owned(),
+        _ => idx.iter().map(|&i| LABELS[i]).collect::<Vec<_>>().join(", "),
+    }
+}
+
+impl ScheduleDoc {
+    /// The schedule in a few words: "Mon–Fri 08:00–18:00 · Europe/Berlin · 1 exception".
+    pub fn summary(&self) -> String {
+        let windows: Vec<String> =
+            self.windows.iter().map(|w| format!("{} {}–{}", days_label(&w.days), w.start, w.end)).collect();
+        let windows = if windows.is_empty() { "never on".to_owned() } else { windows.join(", ") };
+        let exceptions = match self.exceptions.len() {
+            0 => String::new(),
+            1 => " · 1 exception".to_owned(),
+            n => format!(" · {n} exceptions"),
+        };
+        format!("{windows} · {}{exceptions}", self.timezone)
+    }
+}
+
 #[cfg(feature = "engine")]
 mod engine {
     use super::*;

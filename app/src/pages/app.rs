@@ -142,6 +142,11 @@ pub fn AppPage() -> impl IntoView {
                             <LogsCard slug tasks=task_list />
                         </div>
                     }.into_any()}
+                    {view! {
+                        <div class:hidden=move || !found.get()>
+                            {move || view! { <crate::pages::schedule::ScheduleCard slug=slug.get() /> }}
+                        </div>
+                    }.into_any()}
                     {reloading(|d, admin, rollback| {
                         let busy = d.in_progress().is_some();
                         view! {
@@ -151,6 +156,11 @@ pub fn AppPage() -> impl IntoView {
                     })}
                 </div>
                 <aside class="app-side">
+                    {view! {
+                        <div class:hidden=move || !found.get()>
+                            <crate::pages::costs::CostCard slug />
+                        </div>
+                    }.into_any()}
                     {reloading(|d, _, _| view! { <DefinitionCard d /> }.into_any())}
                     {admin_only(|slug| view! { <DeleteCard slug /> }.into_any())}
                 </aside>

@@ -18,6 +18,7 @@ enum SortBy {
     Name,
     State,
     Running,
+    Cost,
     Deployed,
 }
 
@@ -99,6 +100,7 @@ fn order(a: &AppSummary, b: &AppSummary, by: SortBy) -> std::cmp::Ordering {
         SortBy::Name => std::cmp::Ordering::Equal,
         SortBy::State => rank(a).cmp(&rank(b)),
         SortBy::Running => b.live.as_ref().map(|l| l.running).cmp(&a.live.as_ref().map(|l| l.running)),
+        SortBy::Cost => b.cost_today.cmp(&a.cost_today),
         SortBy::Deployed => b.last_deploy.map(|d| d.1).cmp(&a.last_deploy.map(|d| d.1)),
     };
     primary.then_with(|| name(a).cmp(&name(b)))
@@ -161,7 +163,7 @@ fn FleetTable(data: FleetView, filter: ReadSignal<String>, sort: RwSignal<(SortB
                         {header("Running / desired", SortBy::Running, "num")}
                         <th>"Health"</th>
                         <th>"CPU, last hour"</th>
-                        <th>"Size"</th>
+                        {header("Cost today", SortBy::Cost, "num")}
                         {header("Last deploy", SortBy::Deployed, "")}
                         <th>"Updated"</th>
                     </tr>
@@ -218,6 +220,7 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
                 <div class="muted small mono truncate" title=app.image.clone()>
                     {app.image.rsplit('/').next().unwrap_or(&app.image).to_owned()}
                 </div>
+                <div class="muted small">{size}</div>
             </td>
             <td>
                 {badge} {reason.map(|r| view! { <div class="muted small">{r}</div> })}
@@ -229,7 +232,9 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
             <td class="num">{counts}</td>
             <td class="nowrap small">{health}</td>
             <td><Sparkline points=app.cpu_sparkline.clone() /></td>
-            <td class="nowrap">{size}</td>
+            <td class="num nowrap" data-col="cost-today">
+                {app.cost_today.map_or_else(|| "–".to_owned(), crate::pages::costs::money)}
+            </td>
             <td class="nowrap" data-col="last-deploy">{deployed}</td>
             <td class="nowrap">{updated} {stale.map(|s| view! { <div class="badge badge-warn">{s}</div> })}</td>
         </tr>

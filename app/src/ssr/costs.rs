@@ -306,8 +306,16 @@ async fn app_cost(
         }
         None => {
             let recent = report.recent_days(Some(&slug), today, RUN_RATE_DAYS);
-            let remaining = MonthRemainder::at(now, s.tz);
-            (project_month(mtd, Projection::RunRate { recent_days: &recent, remaining }), "run rate", None)
+            if recent.iter().any(|d| d.micros() > 0) {
+                let remaining = MonthRemainder::at(now, s.tz);
+                (project_month(mtd, Projection::RunRate { recent_days: &recent, remaining }), "run rate", None)
+            } else {
+                // No complete day to average yet (a new app, a new console): the tasks
+                // running now, for the rest of the month.
+                let running = running_tasks(&state.pool, app.id).await.map_err(internal)?;
+                let rest = [RunInterval { start: now.min(month_end), end: month_end, desired_count: running }];
+                (project_month(mtd, Projection::Schedule { intervals: &rest, rate }), "tasks running now", None)
+            }
         }
     };
     let (budget, budget_warning) = budget_of(state, &slug, projection);
@@ -332,6 +340,13 @@ async fn app_cost(
             budget_warning,
         },
     })
+}
+
+async fn running_tasks(pool: &SqlitePool, app_id: i64) -> sqlx::Result<u32> {
+    let n = sqlx::query_scalar!("SELECT COUNT(*) FROM tasks WHERE app_id = ? AND last_status = 'RUNNING'", app_id)
+        .fetch_one(pool)
+        .await?;
+    Ok(u32::try_from(n).unwrap_or(0))
 }
 
 fn interval_list(pieces: Vec<(DateTime<Utc>, DateTime<Utc>, u32)>) -> Vec<RunInterval> {

@@ -736,7 +736,7 @@ pub async fn rows(state: &AppState) -> Result<Vec<ScheduleRow>, AppError> {
                 let tz = g.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone);
                 let live_override = g.override_.filter(|o| o.in_force(now));
                 let plan = Plan::new(g.schedule.as_ref().filter(|s| s.enabled()), live_override.as_ref());
-                row.summary = g.doc.as_ref().map(summary);
+                row.summary = g.doc.as_ref().map(ScheduleDoc::summary);
                 row.enabled = g.schedule.as_ref().is_some_and(Schedule::enabled);
                 row.mode = g.schedule.as_ref().map(|s| s.mode().as_str().to_owned());
                 row.desired_now = plan.desired_at(now);
@@ -753,33 +753,6 @@ pub async fn rows(state: &AppState) -> Result<Vec<ScheduleRow>, AppError> {
         .collect();
     rows.sort_by_key(|r| r.name.to_lowercase());
     Ok(rows)
-}
-
-/// A schedule in a few words: "Mon–Fri 08:00–18:00 · Europe/Berlin".
-pub fn summary(doc: &ScheduleDoc) -> String {
-    let windows: Vec<String> =
-        doc.windows.iter().map(|w| format!("{} {}–{}", days_label(&w.days), w.start, w.end)).collect();
-    let windows = if windows.is_empty() { "never on".to_owned() } else { windows.join(", ") };
-    let exceptions = match doc.exceptions.len() {
-        0 => String::new(),
-        1 => " · 1 exception".to_owned(),
-        n => format!(" · {n} exceptions"),
-    };
-    format!("{windows} · {}{exceptions}", doc.timezone)
-}
-
-fn days_label(days: &[String]) -> String {
-    let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let mut idx: Vec<usize> =
-        days.iter().filter_map(|d| parse_weekday(d)).map(|d| d.num_days_from_monday() as usize).collect();
-    idx.sort_unstable();
-    idx.dedup();
-    let run = idx.len() > 2 && idx.windows(2).all(|w| w[1] == w[0] + 1);
-    match (idx.first(), idx.last()) {
-        (Some(&a), Some(&b)) if run => format!("{}–{}", names[a], names[b]),
-        _ if idx.len() == 7 => "Every day".to_owned(),
-        _ => idx.iter().map(|&i| names[i]).collect::<Vec<_>>().join(", "),
-    }
 }
 
 fn to_u32(v: i64) -> u32 {
@@ -814,14 +787,5 @@ mod tests {
         for bad in ["", "soon", "25:00", "h", "0m", "funday 08:00", "2h30"] {
             assert!(parse_until(bad, tz, now).is_err(), "{bad:?} should be refused");
         }
-    }
-
-    #[test]
-    fn summaries_name_day_ranges_and_the_zone() {
-        let doc = ScheduleDoc::from_preset(domain::schedule::Preset::OfficeHours, "Europe/Berlin");
-        assert_eq!(summary(&doc), "Mon–Fri 08:00–18:00 · Europe/Berlin");
-        assert_eq!(days_label(&["sat".into(), "sun".into()]), "Sat, Sun");
-        let all: Vec<String> = domain::schedule::DAY_NAMES.iter().map(|d| d.to_string()).collect();
-        assert_eq!(days_label(&all), "Mon–Sun");
     }
 }
