@@ -59,6 +59,8 @@ release: tools
 	cargo leptos build --release
 
 # Benchmarks (figures printed, never asserted): poller calls per cycle for 200 apps, Fleet
-# page SSR throughput and latency. `make bench ARGS="32 20"`: 32 clients for 20 s.
+# page SSR throughput and latency (loaded by Debian's wrk when it can be installed),
+# schedule planning and scheduler lateness. `make bench ARGS="32 20"`: 32 connections, 20 s.
 bench:
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk unavailable: the bench loads the page itself"
 	cargo run --profile perf -p server --example bench -- $(ARGS)
