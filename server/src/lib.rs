@@ -260,6 +260,9 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let pool = db::connect(&config.database_url).await?;
     let chosen = choose_cloud(&config, clock.clone()).await;
+    // The prices of the cloud's own region, now that it is known (a region outside the
+    // built-in table needs SHINYFLEET_PRICE_REGION or every price overridden).
+    config.cost_settings(chosen.region.as_deref().filter(|_| chosen.sandbox.is_none()))?;
     let mut sandbox_users = vec![];
     if let Some(sandbox) = &chosen.sandbox {
         seed::prepare_sandbox(&pool, sandbox, config.demo, clock.now())

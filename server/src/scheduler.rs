@@ -41,6 +41,9 @@ impl Scheduler {
         let waiting: Vec<i64> = self.retries.iter().filter(|(_, (_, at))| *at > now).map(|(id, _)| *id).collect();
         let lease = chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(30));
         let (pass, outcomes) = schedules::run_once(state, &self.holder, lease, &|id| waiting.contains(&id)).await?;
+        // A retry whose time came but that had nothing left to do (the app was changed,
+        // deployed, deleted meanwhile) is over.
+        self.retries.retain(|id, (_, at)| *at > now || outcomes.iter().any(|(o, _)| o == id));
         for (app_id, outcome) in outcomes {
             match outcome {
                 Ok(()) => {
@@ -60,7 +63,7 @@ impl Scheduler {
     /// How long to sleep after `pass`: until the next due instant or retry, at most a third
     /// of the lease (to renew it, or to try to take it).
     pub fn next_delay(&self, pass: &Pass, now: DateTime<Utc>) -> Duration {
-        let retry = self.retries.values().map(|(_, at)| *at).min();
+        let retry = self.retries.values().map(|(_, at)| *at).filter(|at| *at > now).min();
         let due = [pass.next_due, retry].into_iter().flatten().min();
         let cap = LEASE / 3;
         match due {

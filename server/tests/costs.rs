@@ -181,3 +181,14 @@ async fn a_console_with_bad_cost_settings_does_not_start() {
         assert!(err.to_string().contains("SHINYFLEET_"), "{flag}={value}: {err}");
     }
 }
+
+#[tokio::test]
+async fn fixed_costs_nobody_ran_under_are_still_the_fleets() {
+    // A $1/hour load balancer, and no app ran this month: the fleet still paid for it.
+    let c = TestConsole::with(&["--fixed-costs", "load-balancer=1"]).await;
+    let view = app::ssr::costs::view(&c.state).await.expect("costs");
+    // 30 November, 09:00 UTC: 29 days and 9 hours so far, 15 hours to go.
+    assert_eq!(view.fleet.month_to_date.micros(), 705_000_000);
+    assert_eq!(view.unassigned_fixed.micros(), 705_000_000);
+    assert_eq!(view.fleet.projection.micros(), 720_000_000);
+}

@@ -257,3 +257,194 @@ async fn a_deploy_outside_office_hours_keeps_the_app_off() {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(desired(&c).await, 0, "the deploy did not turn the app on at night");
 }
+
+/// The sandbox's ECS, whose UpdateService can be made to fail.
+struct Flaky {
+    ecs: std::sync::Arc<cloud::sandbox::Sandbox>,
+    fail: std::sync::Arc<std::sync::Mutex<Option<domain::CloudError>>>,
+}
+
+#[async_trait::async_trait]
+impl Fleet for Flaky {
+    async fn probe(&self) -> Result<(), domain::CloudError> {
+        self.ecs.probe().await
+    }
+    async fn register_task_definition(
+        &self,
+        spec: &domain::fleet::TaskDefinitionSpec,
+    ) -> Result<domain::fleet::TaskDefinitionRef, domain::CloudError> {
+        self.ecs.register_task_definition(spec).await
+    }
+    async fn create_service(
+        &self,
+        spec: &domain::fleet::ServiceSpec,
+    ) -> Result<domain::fleet::ServiceStatus, domain::CloudError> {
+        self.ecs.create_service(spec).await
+    }
+    async fn update_service(
+        &self,
+        update: &domain::fleet::ServiceUpdate,
+    ) -> Result<domain::fleet::ServiceStatus, domain::CloudError> {
+        if let Some(e) = self.fail.lock().expect("lock").clone() {
+            return Err(e);
+        }
+        self.ecs.update_service(update).await
+    }
+    async fn delete_service(&self, name: &str) -> Result<(), domain::CloudError> {
+        self.ecs.delete_service(name).await
+    }
+    async fn describe_services(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<domain::fleet::ServiceStatus>, domain::CloudError> {
+        self.ecs.describe_services(names).await
+    }
+    async fn list_tasks(
+        &self,
+        service: &str,
+        filter: domain::fleet::TaskFilter,
+    ) -> Result<Vec<String>, domain::CloudError> {
+        self.ecs.list_tasks(service, filter).await
+    }
+    async fn list_cluster_tasks(&self, filter: domain::fleet::TaskFilter) -> Result<Vec<String>, domain::CloudError> {
+        self.ecs.list_cluster_tasks(filter).await
+    }
+    async fn describe_tasks(&self, arns: &[String]) -> Result<Vec<domain::fleet::TaskInfo>, domain::CloudError> {
+        self.ecs.describe_tasks(arns).await
+    }
+    async fn stop_task(&self, arn: &str, reason: &str) -> Result<(), domain::CloudError> {
+        self.ecs.stop_task(arn, reason).await
+    }
+    async fn service_events(
+        &self,
+        service: &str,
+        limit: usize,
+    ) -> Result<Vec<domain::fleet::ServiceEvent>, domain::CloudError> {
+        self.ecs.service_events(service, limit).await
+    }
+}
+
+type Switch = std::sync::Arc<std::sync::Mutex<Option<domain::CloudError>>>;
+
+/// A console whose ECS can be throttled, with the app `sales-dashboard` (2 tasks) deployed.
+async fn flaky_console() -> (TestConsole, Switch, reqwest::Client) {
+    let fail: Switch = Default::default();
+    let switch = fail.clone();
+    let c = TestConsole::with_cloud(&[], move |sandbox, _| app::ssr::Cloud {
+        fleet: std::sync::Arc::new(Flaky { ecs: sandbox.clone(), fail: switch }),
+        ..server::sandbox_cloud(sandbox)
+    })
+    .await;
+    let def = domain::AppDefinition::parse(&domain::AppInput {
+        slug: APP.into(),
+        name: "Sales dashboard".into(),
+        image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/sales:v1".into(),
+        desired_count: 2,
+        ..domain::AppInput::defaults()
+    })
+    .expect("valid app");
+    app::ssr::apps::insert_if_missing(&c.state.pool, &def, domain::Clock::now(c.clock.as_ref())).await.expect("app");
+    let td = c.sandbox.register_task_definition(&def.task_definition("x@sha256:1", "us-east-1")).await.expect("td");
+    c.sandbox.create_service(&def.service(&td.arn, &c.state.deploy.network)).await.expect("service");
+    c.advance(60);
+    server::refresher::refresh_once(&c.state).await.expect("refresh");
+    let admin = c.client_for(support::ADMIN).await;
+    (c, fail, admin)
+}
+
+#[tokio::test]
+async fn a_throttled_restore_keeps_the_override_until_a_retry_puts_the_count_back() {
+    let (c, fail, admin) = flaky_console().await;
+    let mut scheduler = Scheduler::new("console-a");
+    let res = admin
+        .post(c.url(&format!("/api/v1/apps/{APP}/override")))
+        .json(&json!({ "desired": 0, "until": "2h" }))
+        .send()
+        .await;
+    assert_eq!(res.expect("override").status(), StatusCode::OK);
+    scheduler.pass(&c.state).await.expect("pass");
+    assert_eq!(desired(&c).await, 0, "off for two hours");
+
+    c.advance(2 * 3600);
+    *fail.lock().unwrap() = Some(domain::CloudError::Throttled);
+    let pass = scheduler.pass(&c.state).await.expect("pass");
+    assert_eq!(pass.failed, 1);
+    let overrides: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM schedule_overrides").fetch_one(&c.state.pool).await.unwrap();
+    assert_eq!(overrides, 1, "the ended override stays until the count it replaced is back");
+    let delay = scheduler.next_delay(&pass, domain::Clock::now(c.clock.as_ref()));
+    assert_eq!(delay, std::time::Duration::from_secs(10), "waits (the lease's renewal comes before the 15 s retry)");
+    c.advance(10);
+    assert_eq!(scheduler.pass(&c.state).await.expect("pass").failed, 0, "not retried before its time");
+
+    *fail.lock().unwrap() = None;
+    c.advance(6);
+    let pass = scheduler.pass(&c.state).await.expect("pass");
+    assert_eq!((pass.acted, pass.failed), (1, 0));
+    assert_eq!(desired(&c).await, 2, "the count the override replaced is back");
+    let overrides: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM schedule_overrides").fetch_one(&c.state.pool).await.unwrap();
+    assert_eq!(overrides, 0);
+    assert_eq!(
+        history(&c).await,
+        [
+            ("override".into(), Some(0), "ok".into()),
+            ("scale".into(), Some(0), "ok".into()),
+            ("override_ended".into(), Some(2), "failed".into()),
+            ("override_ended".into(), Some(2), "ok".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_retry_with_nothing_left_to_do_ends_instead_of_spinning() {
+    let (c, fail, admin) = flaky_console().await;
+    let res = admin.put(c.url(&format!("/api/v1/apps/{APP}/schedule"))).json(&office_hours("transitions")).send().await;
+    assert_eq!(res.expect("schedule").status(), StatusCode::OK);
+    let mut scheduler = Scheduler::new("console-a");
+    at(&c, "2026-11-30T17:00:00Z");
+    *fail.lock().unwrap() = Some(domain::CloudError::Unavailable("503".into()));
+    assert_eq!(scheduler.pass(&c.state).await.expect("pass").failed, 1);
+    // Someone scales it to 0 by hand meanwhile: at the retry there is nothing left to do.
+    *fail.lock().unwrap() = None;
+    let update = domain::fleet::ServiceUpdate {
+        name: APP.into(),
+        task_definition: None,
+        desired_count: Some(0),
+        force_new_deployment: false,
+    };
+    c.sandbox.update_service(&update).await.expect("by hand");
+    server::refresher::refresh_once(&c.state).await.expect("refresh");
+    c.advance(20);
+    let pass = scheduler.pass(&c.state).await.expect("pass");
+    assert_eq!((pass.acted, pass.failed), (0, 0));
+    let delay = scheduler.next_delay(&pass, domain::Clock::now(c.clock.as_ref()));
+    assert!(delay >= std::time::Duration::from_secs(1), "the scheduler sleeps ({delay:?}), it does not spin");
+}
+
+#[tokio::test]
+async fn a_second_override_hands_back_the_count_the_first_one_replaced() {
+    let c = console().await;
+    let set = |body: Value| {
+        let req = c.client.post(c.url(&format!("/api/v1/apps/{APP}/override"))).json(&body);
+        async move { req.send().await.expect("override").status() }
+    };
+    assert_eq!(set(json!({ "desired": 0, "until": "2h" })).await, StatusCode::OK);
+    let mut scheduler = Scheduler::new("console-a");
+    scheduler.pass(&c.state).await.expect("pass");
+    assert_eq!(desired(&c).await, 0);
+    // Replaced while in force: at its end the app goes back to 2, not to the first one's 0.
+    assert_eq!(set(json!({ "desired": 1, "until": "3h" })).await, StatusCode::OK);
+    scheduler.pass(&c.state).await.expect("pass");
+    assert_eq!(desired(&c).await, 1);
+    c.advance(3 * 3600);
+    scheduler.pass(&c.state).await.expect("pass");
+    assert_eq!(desired(&c).await, 2);
+    for (body, why) in [
+        (json!({ "desired": 1, "until": "99999999d" }), "too far"),
+        (json!({ "desired": 101, "until": "2h" }), "too many tasks"),
+        (json!({ "desired": 1, "until": "yesterday" }), "not a time"),
+    ] {
+        assert_eq!(set(body).await, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+    }
+}

@@ -204,14 +204,23 @@ pub async fn view(state: &AppState) -> Result<CostsView, AppError> {
         })
         .collect();
     let sum = |f: fn(&CostFigures) -> Money| rows.iter().map(|r| f(&r.figures)).sum::<Money>();
-    let fleet_projection = sum(|f| f.projection);
+    // Fixed costs nobody's (days on which no app ran) are still the fleet's: this month's so
+    // far, and, for the projection, every fixed cost over the rest of the month.
+    let unassigned_this_month: Money = report.days.iter().filter(|d| d.day >= first).map(|d| d.unassigned_fixed).sum();
+    let (_, month_end, _) = month_bounds(state.costs.tz, today);
+    let rest_secs = (month_end - state.clock.now()).num_seconds().max(0);
+    let fixed_rest = Money::from_micros(
+        state.costs.fixed.iter().map(|f| f.micros_per_hour.saturating_mul(rest_secs) / 3600).sum::<i64>(),
+    );
+    // Apps project their compute; the fixed costs to come are the fleet's, once.
+    let fleet_projection = sum(|f| f.projection) + unassigned_this_month + fixed_rest;
     let fleet_budget = state.costs.budgets.get(FLEET).copied();
     let fleet_savings: Vec<Money> = rows.iter().filter_map(|r| r.figures.saving).collect();
     let fleet = CostFigures {
         today: sum(|f| f.today),
-        month_to_date: sum(|f| f.month_to_date),
+        month_to_date: sum(|f| f.month_to_date) + unassigned_this_month,
         projection: fleet_projection,
-        projected_by: "sum of the apps".into(),
+        projected_by: "the apps, and fixed costs".into(),
         saving: (!fleet_savings.is_empty()).then(|| fleet_savings.into_iter().sum()),
         budget: fleet_budget,
         budget_warning: fleet_budget.and_then(|b| Budget { monthly: b }.check(fleet_projection)).map(|w| w.to_string()),
@@ -224,7 +233,7 @@ pub async fn view(state: &AppState) -> Result<CostsView, AppError> {
         month: first.format("%B %Y").to_string(),
         apps: rows,
         fleet,
-        unassigned_fixed: report.unassigned_fixed,
+        unassigned_fixed: unassigned_this_month,
         generated_at: state.clock.now(),
     })
 }
@@ -257,6 +266,16 @@ fn today_cost(report: &CostReport, slug: &str, today: NaiveDate) -> Money {
     report.app_days(slug).filter(|d| d.day == today).map(|d| d.cost).sum()
 }
 
+/// The app's compute cost (fixed shares left out) on each of the `n` complete days before
+/// `today`: what a run-rate projection averages. Fixed costs are projected once, for the fleet.
+fn recent_compute(report: &CostReport, slug: &str, today: NaiveDate, n: usize) -> Vec<Money> {
+    (1..=n as i64)
+        .map(|back| today - Duration::days(back))
+        .filter(|day| *day >= report.from)
+        .map(|day| report.app_days(slug).filter(|d| d.day == day).map(|d| d.compute).sum())
+        .collect()
+}
+
 fn budget_of(state: &AppState, slug: &str, projection: Money) -> (Option<Money>, Option<String>) {
     let budget = state.costs.budgets.get(slug).copied();
     let warning = budget.and_then(|b| Budget { monthly: b }.check(projection)).map(|w| w.to_string());
@@ -267,7 +286,7 @@ fn budget_of(state: &AppState, slug: &str, projection: Money) -> (Option<Money>,
 fn figures_without_rate(report: &CostReport, slug: &str, today: NaiveDate, state: &AppState) -> CostFigures {
     let (_, _, first) = month_bounds(state.costs.tz, today);
     let mtd = month_to_date(report, slug, first);
-    let recent = report.recent_days(Some(slug), today, RUN_RATE_DAYS);
+    let recent = recent_compute(report, slug, today, RUN_RATE_DAYS);
     let remaining = MonthRemainder::at(state.clock.now(), state.costs.tz);
     let projection = project_month(mtd, Projection::RunRate { recent_days: &recent, remaining });
     let (budget, budget_warning) = budget_of(state, slug, projection);
@@ -305,7 +324,7 @@ async fn app_cost(
             (projection, "schedule", Some(saving))
         }
         None => {
-            let recent = report.recent_days(Some(&slug), today, RUN_RATE_DAYS);
+            let recent = recent_compute(report, &slug, today, RUN_RATE_DAYS);
             if recent.iter().any(|d| d.micros() > 0) {
                 let remaining = MonthRemainder::at(now, s.tz);
                 (project_month(mtd, Projection::RunRate { recent_days: &recent, remaining }), "run rate", None)
@@ -358,7 +377,9 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Re
     let day = |field: &str, raw: Option<&str>, default: NaiveDate| match raw {
         None => Ok(default),
         Some(raw) => NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-            .map_err(|_| AppError::invalid(field, "must be a date, YYYY-MM-DD")),
+            .ok()
+            .filter(|d| (2000..=9999).contains(&d.year()))
+            .ok_or_else(|| AppError::invalid(field, "must be a date, YYYY-MM-DD, from the year 2000 on")),
     };
     let to = day("to", to, today)?;
     let from = day("from", from, to.with_day(1).unwrap_or(to))?;

@@ -229,28 +229,45 @@ pub async fn run_once(
         }
         let decision = decide(&g, now);
         let mut next_due = decision.next_due;
+        let mut applied = true;
+        let mut retrying = false;
         if let Some((target, action)) = decision.act {
+            // A long pass (hundreds of apps at 08:00, a throttled API) must not outlive the
+            // lease: renew it before every act, and stop if another console took it.
+            if !take_lease(&state.pool, holder, state.clock.now(), lease).await.map_err(internal)? {
+                pass.leader = false;
+                break;
+            }
             let result = apply(state, &g, target, action, now).await;
             match &result {
                 Ok(()) => pass.acted += 1,
                 Err(Failure { retry, .. }) => {
                     pass.failed += 1;
+                    applied = false;
                     if *retry {
-                        // Still due: the retry acts for this same instant.
+                        // Still due: the retry acts for this same instant (when is the
+                        // scheduler's backoff to say, not this pass's next due instant).
                         next_due = Some(g.next_due_at.map_or(now, |d| d.min(now)));
+                        retrying = true;
                     }
                 }
             }
             outcomes.push((g.app_id, result.map_err(|f| f.detail)));
         }
-        if decision.retire_override {
-            sqlx::query!("DELETE FROM schedule_overrides WHERE app_id = ?", g.app_id)
+        // An ended override goes once the count it hands back is in place (a failed
+        // restore keeps it, so the retry restores it).
+        if decision.retire_override && applied {
+            sqlx::query!("DELETE FROM schedule_overrides WHERE app_id = ? AND until <= ?", g.app_id, now)
                 .execute(&state.pool)
                 .await
                 .map_err(internal)?;
         }
-        set_next_due(&state.pool, g.app_id, next_due).await.map_err(internal)?;
-        pass.next_due = earliest(pass.next_due, next_due);
+        if next_due != g.next_due_at {
+            set_next_due(&state.pool, g.app_id, next_due).await.map_err(internal)?;
+        }
+        if !retrying {
+            pass.next_due = earliest(pass.next_due, next_due);
+        }
     }
     Ok((pass, outcomes))
 }
@@ -474,7 +491,7 @@ fn parse_duration(raw: &str) -> Option<Duration> {
         if c.is_ascii_digit() {
             number.push(c);
         } else {
-            let n: i64 = number.parse().ok()?;
+            let n: i64 = number.parse().ok().filter(|n| *n <= 1_000_000)?;
             number.clear();
             total += match c {
                 'h' => n.checked_mul(60)?,
@@ -485,7 +502,8 @@ fn parse_duration(raw: &str) -> Option<Duration> {
             any = true;
         }
     }
-    (any && number.is_empty() && total > 0).then(|| Duration::minutes(total))
+    // Overrides reach at most a year ahead: refuse more before it can overflow a date.
+    (any && number.is_empty() && total > 0 && total <= 366 * 24 * 60).then(|| Duration::minutes(total))
 }
 
 /// Sets an override and applies it at once (wakes the scheduler).
@@ -504,8 +522,15 @@ pub async fn set_override(
         .await
         .map_err(internal)?
         .map(to_u32);
-    // With no schedule, the count to go back to is the one the service runs now.
-    let restore = live.unwrap_or(app.definition.desired_count);
+    // With no schedule, the count to go back to is the one the service runs now; replacing
+    // an override in force keeps the count the first one replaced (not its own).
+    let replaced =
+        sqlx::query_scalar!("SELECT restore FROM schedule_overrides WHERE app_id = ? AND until > ?", app.id, now)
+            .fetch_optional(&state.pool)
+            .await
+            .map_err(internal)?
+            .map(to_u32);
+    let restore = replaced.or(live).unwrap_or(app.definition.desired_count).min(domain::schedule::MAX_COUNT);
     let doc = OverrideDoc { desired: request.desired, until };
     let o = Override::parse(&doc, restore, now).map_err(invalid)?;
     let actor = caller.actor();
@@ -560,6 +585,16 @@ pub async fn clear_override(state: &AppState, caller: &Caller, slug: &str) -> Re
     if changed == 0 {
         return Err(respond(AppError::NotFound));
     }
+    let detail = format!("ended by {actor}");
+    sqlx::query!(
+        "INSERT INTO schedule_history (app_id, at, action, outcome, detail) VALUES (?, ?, 'override_ended', 'ok', ?)",
+        app.id,
+        now,
+        detail
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
     let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.override_clear", slug);
     entry.after = Some(serde_json::json!({ "until": now }));
     audit::record(&mut tx, &entry, now).await.map_err(internal)?;
@@ -646,8 +681,9 @@ pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError
 
 /// This month: `on_count` tasks always on against the schedule, at the region's prices.
 fn saving(state: &AppState, app: &crate::ssr::apps::AppRecord, s: &Schedule, now: DateTime<Utc>) -> SavingView {
-    use domain::cost::{scheduled_cost, Prices, RunInterval, TaskRate};
-    let tz = s.timezone();
+    use domain::cost::{scheduled_cost, RunInterval, TaskRate};
+    // The Costs page's month and prices, so both pages say the same.
+    let tz = state.costs.tz;
     let local = tz.from_utc_datetime(&now.naive_utc());
     let first = local.date_naive().with_day(1).unwrap_or(local.date_naive());
     let next_month = if first.month() == 12 {
@@ -658,10 +694,7 @@ fn saving(state: &AppState, app: &crate::ssr::apps::AppRecord, s: &Schedule, now
     .unwrap_or(first);
     let from = domain::cost::local_day_start(tz, first);
     let to = domain::cost::local_day_start(tz, next_month);
-    let prices = Prices::for_region(&state.deploy.log_region)
-        .or_else(|_| Prices::for_region("us-east-1"))
-        .expect("us-east-1 is in the built-in price table");
-    let rate = TaskRate::for_size(app.definition.size, app.definition.architecture, &prices);
+    let rate = TaskRate::for_size(app.definition.size, app.definition.architecture, &state.costs.prices);
     let intervals: Vec<RunInterval> = s
         .on_intervals(from, to)
         .into_iter()
@@ -784,7 +817,7 @@ mod tests {
         ] {
             assert_eq!(parse_until(raw, tz, now), Ok(utc(want)), "{raw}");
         }
-        for bad in ["", "soon", "25:00", "h", "0m", "funday 08:00", "2h30"] {
+        for bad in ["", "soon", "25:00", "h", "0m", "funday 08:00", "2h30", "99999999d", "367d", "9999999999999m"] {
             assert!(parse_until(bad, tz, now).is_err(), "{bad:?} should be refused");
         }
     }
