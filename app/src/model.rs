@@ -567,6 +567,7 @@ pub struct ScheduleRow {
 /// duration (`2h`, `90m`), a local time today or tomorrow (`20:00`) or a weekday and time
 /// (`mon 08:00`), both in the app's time zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OverrideRequest {
     pub desired: u32,
     pub until: String,

@@ -358,9 +358,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// An optional JSON body: empty means the default.
-fn optional_body<T: Default + serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+fn optional_body<T: Default + serde::de::DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
+    }
+    // A body must say it is JSON, as every other route's must (a cross-site form cannot).
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError(AppError::Request("Expected request with `Content-Type: application/json`".into())));
     }
     serde_json::from_slice(bytes)
         .map_err(|e| ApiError(AppError::Request(format!("Failed to parse the JSON body: {e}"))))
@@ -393,7 +402,7 @@ pub async fn deploy(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let body: DeployBody = optional_body(&body)?;
+    let body: DeployBody = optional_body(&headers, &body)?;
     let key = idempotency_key(&headers)?;
     let (deploy, started) = deploys::deploy(&state, &caller, &slug, body.image.as_deref(), key.as_deref()).await?;
     Ok(accepted(deploy, started))
