@@ -63,4 +63,5 @@ release: tools
 # schedule planning and scheduler lateness. `make bench ARGS="32 20"`: 32 connections, 20 s.
 bench:
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk unavailable: the bench loads the page itself"
-	cargo run --profile perf -p server --example bench -- $(ARGS)
+	cargo build --profile perf -p server --bin shinyfleet --example bench
+	"$${CARGO_TARGET_DIR:-target}/perf/examples/bench" $(ARGS)

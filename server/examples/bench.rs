@@ -227,10 +227,90 @@ async fn main() {
     );
 
     load_fleet_page(&client, &base, &cookie, clients, seconds).await;
+    match wrk(&format!("{base}/api/v1/apps"), &cookie, clients, seconds) {
+        Some(report) => println!(
+            "GET /api/v1/apps, 200 apps (wrk, {clients} connections, {seconds} s): {report} (target: >= 5000 req/s)"
+        ),
+        None => println!("GET /api/v1/apps: not measured (wrk not installed)"),
+    }
+    println!(
+        "memory: this process (console with 200 apps and 400 tasks, plus the bench's sandbox and client): {} MB RSS",
+        rss_mb(std::process::id()).map_or("?".into(), |m| format!("{m:.1}"))
+    );
 
     // 3. Schedules: planning 10,000 of them, and how late the scheduler acts.
     plan_schedules();
     scheduler_lateness(&state, &clock, &sandbox).await;
+
+    // 4. The real binary: start-up to the first healthy answer, and its memory at rest.
+    start_up().await;
+}
+
+/// Resident memory of a process, from /proc (Linux).
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 =
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Starts `shinyfleet serve` (the binary next to this bench, same profile) on a new database
+/// with the sandbox's demo apps, times the first 200 from /healthz, then reads its RSS after
+/// 5 s at rest. Five runs; the median.
+async fn start_up() {
+    let Some(binary) = std::env::current_exe().ok().and_then(|p| Some(p.parent()?.parent()?.join("shinyfleet"))) else {
+        return;
+    };
+    if !binary.exists() {
+        println!("start-up: not measured ({} not built; `make bench` builds it)", binary.display());
+        return;
+    }
+    let mut times = vec![];
+    let mut rss = vec![];
+    for run in 0..5 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(&binary)
+            .arg("serve")
+            .env("SHINYFLEET_LISTEN", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", format!("sqlite://{}/db.sqlite", dir.path().display()))
+            .env("SHINYFLEET_DEMO_PASSWORD", PASSWORD)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the console starts");
+        let client = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{port}/healthz");
+        let took = loop {
+            if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+                break started.elapsed();
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                println!("start-up: no healthy answer within 30 s");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        times.push(took);
+        if run == 0 {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            if let Some(m) = child.id().and_then(rss_mb) {
+                rss.push(m);
+            }
+        }
+        let _ = child.kill().await;
+    }
+    times.sort();
+    println!(
+        "start-up: first 200 from /healthz after {:.0} ms (median of 5, new database, migrations and demo seeding included; target < 300 ms)",
+        ms(times[times.len() / 2])
+    );
+    if let Some(m) = rss.first() {
+        println!("memory: the console at rest (sandbox, 4 demo apps): {m:.1} MB RSS (target < 40 MB)");
+    }
 }
 
 async fn load_fleet_page(client: &reqwest::Client, base: &str, cookie: &str, clients: usize, seconds: u64) {

@@ -1,4 +1,5 @@
-//! A render cache for the Fleet page, the page everyone keeps open.
+//! A render cache for the Fleet page, the page everyone keeps open (and for `GET
+//! /api/v1/apps`, which scripts poll).
 //!
 //! Rendering it for 200 apps costs a few milliseconds (four queries, 200 rows of HTML, the
 //! same data again for hydration). Many people looking at it in the same second see the
@@ -12,7 +13,8 @@
 //!   our own that never writes, changes whenever any other connection (the poller, a deploy,
 //!   an admin's edit, another console on the same file) commits.
 //!
-//! Only successful HTML answers to signed-in `GET`s are kept; everything else passes through.
+//! Only successful HTML or JSON answers to signed-in `GET`s are kept; everything else passes
+//! through.
 //! A database that cannot be watched (in memory) turns the cache off.
 
 use app::ssr::auth::RequestCtx;
@@ -27,8 +29,9 @@ use sqlx::{ConnectOptions, SqliteConnection};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// The paths whose pages are cached.
-const CACHED_PATHS: &[&str] = &["/"];
+/// The paths whose answers are cached: the Fleet page, and the app list CI jobs and
+/// dashboards poll.
+const CACHED_PATHS: &[&str] = &["/", "/api/v1/apps"];
 /// At most this many renders are kept (one per principal looking); the oldest goes first.
 const MAX_ENTRIES: usize = 32;
 /// A page larger than this is not kept.
@@ -147,19 +150,19 @@ pub async fn serve(State(cs): State<CacheState>, req: Request, next: Next) -> Re
     }
 
     let res = next.run(req).await;
-    let html = res
+    let cacheable = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if res.status() != StatusCode::OK || !html || res.headers().contains_key(header::SET_COOKIE) {
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json"));
+    if res.status() != StatusCode::OK || !cacheable || res.headers().contains_key(header::SET_COOKIE) {
         return res;
     }
     let (parts, body) = res.into_parts();
     let body = match to_bytes(body, MAX_BODY).await {
         Ok(body) => body,
         Err(e) => {
-            tracing::error!(error = %e, "the Fleet page could not be read for the cache");
+            tracing::error!(error = %e, "an answer could not be read for the cache");
             return Response::from_parts(parts, Body::empty());
         }
     };

@@ -56,3 +56,26 @@ async fn ages_move_on_with_the_clock() {
     let html = fleet_html(&c.client, &c).await;
     assert!(html.contains("7 s ago") && !html.contains("0 s ago"), "the page is rendered again a second later");
 }
+
+#[tokio::test]
+async fn the_app_list_follows_every_change_and_each_callers_role() {
+    let c = TestConsole::with_demo().await;
+    let list = |client: reqwest::Client| {
+        let url = c.url("/api/v1/apps");
+        async move { client.get(url).send().await.expect("list").json::<serde_json::Value>().await.expect("json") }
+    };
+    assert_eq!(list(c.client.clone()).await.as_array().map(Vec::len), Some(4));
+    let res = c.client.delete(c.url("/api/v1/apps/ops-report")).send().await.expect("delete");
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(list(c.client.clone()).await.as_array().map(Vec::len), Some(3), "the deleted app is gone at once");
+    // A viewer never gets the admin's answer (environment values are hidden from viewers).
+    let viewer = c.client_for(VIEWER).await;
+    sqlx::query("UPDATE apps SET env_json = '[[\"DB_PASSWORD\",\"hunter2\"]]' WHERE slug = 'sales-dashboard'")
+        .execute(&c.state.pool)
+        .await
+        .expect("write");
+    let admin_view = list(c.client.clone()).await.to_string();
+    let viewer_view = list(viewer).await.to_string();
+    assert!(admin_view.contains("hunter2"));
+    assert!(!viewer_view.contains("hunter2") && viewer_view.contains("********"));
+}
