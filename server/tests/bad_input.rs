@@ -206,17 +206,9 @@ fn message(path: &str, text: &str) -> Option<String> {
     found.filter(|m| !m.trim().is_empty())
 }
 
-/// A failure known and reported, left out of the assertions: why, or `None`. `changed`:
-/// whether the request changed anything.
-fn known(req: &Req, what: &str, status: u16, text: &str, changed: bool) -> Option<&'static str> {
+/// A failure known and reported, left out of the assertions: why, or `None`.
+fn known(req: &Req, what: &str, status: u16) -> Option<&'static str> {
     let sfn = req.path.starts_with("/sfn/");
-    // KNOWN: a server function whose arguments cannot be decoded (a missing field, a wrong
-    // type, a wrong content type, bytes that are not UTF-8, a body over the limit) answers 500
-    // — server_fn's default error status — though the body says it is a bad request
-    // (`{"Request": "error deserializing server function arguments: …"}`). Nothing changes.
-    if sfn && status == 500 && !changed && text.starts_with(r#"{"Request":"error deserializing server function "#) {
-        return Some("server function: undecodable arguments answered 500, not 400");
-    }
     // KNOWN: server functions read a body sent as `text/plain`, or without a content type
     // (it is not checked), and make the change.
     let wrong_type = [WRONG_FORM_TYPE, NO_FORM_TYPE, WRONG_JSON_TYPE, NO_JSON_TYPE].contains(&what);
@@ -292,7 +284,7 @@ impl<'a> Battery<'a> {
             problems.join(", "),
             short(&text)
         );
-        match known(&req, what, status, &text, !changed.is_empty()) {
+        match known(&req, what, status) {
             Some(reason) => self.known.entry(reason).or_default().push(line),
             None => self.failures.push(line),
         }

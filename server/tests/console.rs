@@ -114,3 +114,14 @@ async fn an_internal_failure_shows_a_plain_message_and_no_internal_text() {
     let body = res.text().await.unwrap();
     assert!(!body.contains("no such table"), "{body}");
 }
+
+#[tokio::test]
+async fn server_function_arguments_that_cannot_be_read_are_a_bad_request() {
+    let c = TestConsole::with_demo().await;
+    // `create_token` needs a name and a role: a missing field is the caller's mistake.
+    let (status, body) = c.call(&c.client, "create_token", &[("role", "viewer")]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("missing field"), "{body}");
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens").fetch_one(&c.state.pool).await.unwrap();
+    assert_eq!(tokens, 0);
+}
