@@ -247,7 +247,8 @@ pub async fn for_app(state: &AppState, slug: &str) -> Result<AppCost, AppError> 
     app_cost(state, &app, &report, today).await
 }
 
-fn month_bounds(tz: Tz, today: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>, NaiveDate) {
+/// The local month of `today`: its first instant, the next month's, and its first day.
+pub fn month_bounds(tz: Tz, today: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>, NaiveDate) {
     let first = today.with_day(1).unwrap_or(today);
     let next = if first.month() == 12 {
         NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
@@ -368,7 +369,7 @@ async fn running_tasks(pool: &SqlitePool, app_id: i64) -> sqlx::Result<u32> {
     Ok(u32::try_from(n).unwrap_or(0))
 }
 
-fn interval_list(pieces: Vec<(DateTime<Utc>, DateTime<Utc>, u32)>) -> Vec<RunInterval> {
+pub fn interval_list(pieces: Vec<(DateTime<Utc>, DateTime<Utc>, u32)>) -> Vec<RunInterval> {
     pieces.into_iter().map(|(start, end, desired_count)| RunInterval { start, end, desired_count }).collect()
 }
 

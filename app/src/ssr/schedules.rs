@@ -25,10 +25,10 @@ use crate::model::{
 use crate::ssr::audit::{self, Entry};
 use crate::ssr::auth::{respond, Caller};
 use crate::ssr::{internal, AppState};
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use domain::fleet::ServiceUpdate;
-use domain::schedule::{Mode, Override, OverrideDoc, Plan, Schedule, ScheduleDoc};
+use domain::schedule::{parse_day, parse_time, Mode, Override, OverrideDoc, Plan, Schedule, ScheduleDoc};
 use domain::CloudError;
 use sqlx::SqlitePool;
 
@@ -53,8 +53,25 @@ pub struct Governed {
 }
 
 impl Governed {
+    /// The schedule and override together (`Plan` ignores a disabled schedule and an
+    /// override past its end).
     pub fn plan(&self) -> Plan<'_> {
         Plan::new(self.schedule.as_ref(), self.override_.as_ref())
+    }
+
+    /// The schedule's zone: local times (overrides' ends, transitions) are shown in it.
+    fn zone(&self) -> Tz {
+        self.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone)
+    }
+
+    /// The override in force at `now`, as the pages show it.
+    fn override_view(&self, now: DateTime<Utc>) -> Option<OverrideView> {
+        self.override_.filter(|o| o.in_force(now)).map(|o| OverrideView {
+            desired: o.desired,
+            until: o.until,
+            until_local: local_label(o.until, self.zone()),
+            set_by: self.override_by.clone().unwrap_or_default(),
+        })
     }
 
     fn mode(&self) -> Mode {
@@ -77,8 +94,7 @@ pub struct Decision {
 pub fn decide(g: &Governed, now: DateTime<Utc>) -> Decision {
     let ended = g.override_.filter(|o| !o.in_force(now));
     let live_override = g.override_.filter(|o| o.in_force(now));
-    let schedule = g.schedule.as_ref().filter(|s| s.enabled());
-    let plan = Plan::new(schedule, live_override.as_ref());
+    let plan = g.plan();
     let next_due = plan.next_transition(now).map(|t| t.at);
     let due = g.next_due_at.is_some_and(|at| at <= now);
     let late = g.next_due_at.is_some_and(|at| (now - at).num_seconds() > CATCH_UP_AFTER);
@@ -163,10 +179,7 @@ pub async fn governed(pool: &SqlitePool, app_id: Option<i64>) -> sqlx::Result<Ve
 /// The count a deploy should give the service now: what the schedule or override wants, or
 /// `None` when nothing governs the app (then its own desired count).
 pub async fn governed_count(pool: &SqlitePool, app_id: i64, now: DateTime<Utc>) -> sqlx::Result<Option<u32>> {
-    Ok(governed(pool, Some(app_id)).await?.first().and_then(|g| {
-        let live_override = g.override_.filter(|o| o.in_force(now));
-        Plan::new(g.schedule.as_ref(), live_override.as_ref()).desired_at(now)
-    }))
+    Ok(governed(pool, Some(app_id)).await?.first().and_then(|g| g.plan().desired_at(now)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -457,30 +470,15 @@ pub fn parse_until(raw: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc
     }
     let (day, time) = match raw.split_once(char::is_whitespace) {
         Some((day, time)) => {
-            (Some(parse_weekday(day).ok_or_else(|| format!("{day:?} is not a day of the week"))?), time.trim())
+            (Some(parse_day(day).ok_or_else(|| format!("{day:?} is not a day of the week"))?), time.trim())
         }
         None => (None, raw),
     };
-    let time = NaiveTime::parse_from_str(time, "%H:%M").map_err(|_| {
+    // A time of day (24:00 ends a window, it is not a moment to end an override at).
+    let minute = parse_time(time).filter(|m| *m < 24 * 60).ok_or_else(|| {
         "must be a time (20:00), a day and time (mon 08:00), a duration (2h, 90m) or an RFC 3339 instant".to_owned()
     })?;
-    let minute = u16::try_from(time.hour_minutes()).unwrap_or(0);
     Ok(domain::schedule::next_local_time(tz, now, day, minute))
-}
-
-trait HourMinutes {
-    fn hour_minutes(&self) -> u32;
-}
-
-impl HourMinutes for NaiveTime {
-    fn hour_minutes(&self) -> u32 {
-        use chrono::Timelike;
-        self.hour() * 60 + self.minute()
-    }
-}
-
-fn parse_weekday(raw: &str) -> Option<Weekday> {
-    domain::schedule::parse_day(raw)
 }
 
 fn parse_duration(raw: &str) -> Option<Duration> {
@@ -605,7 +603,7 @@ pub async fn clear_override(state: &AppState, caller: &Caller, slug: &str) -> Re
 
 async fn zone_of(state: &AppState, app_id: i64) -> Result<Tz, AppError> {
     let g = governed(&state.pool, Some(app_id)).await.map_err(internal)?;
-    Ok(g.first().and_then(|g| g.schedule.as_ref()).map_or(Tz::UTC, Schedule::timezone))
+    Ok(g.first().map_or(Tz::UTC, Governed::zone))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -663,16 +661,9 @@ pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError
         generated_at: now,
     };
     let Some(g) = g else { return Ok(view) };
-    let tz = g.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone);
-    let live_override = g.override_.filter(|o| o.in_force(now));
-    let plan = Plan::new(g.schedule.as_ref().filter(|s| s.enabled()), live_override.as_ref());
+    let (tz, plan) = (g.zone(), g.plan());
     view.schedule = g.doc.clone();
-    view.override_ = live_override.map(|o| OverrideView {
-        desired: o.desired,
-        until: o.until,
-        until_local: local_label(o.until, tz),
-        set_by: g.override_by.clone().unwrap_or_default(),
-    });
+    view.override_ = g.override_view(now);
     view.desired_now = plan.desired_at(now);
     view.next = plan.transitions(now, 5).iter().map(|t| transition_view(t, tz)).collect();
     view.saving = g.schedule.as_ref().filter(|s| s.enabled()).map(|s| saving(state, &app, s, now));
@@ -681,32 +672,19 @@ pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError
 
 /// This month: `on_count` tasks always on against the schedule, at the region's prices.
 fn saving(state: &AppState, app: &crate::ssr::apps::AppRecord, s: &Schedule, now: DateTime<Utc>) -> SavingView {
-    use domain::cost::{scheduled_cost, RunInterval, TaskRate};
+    use crate::ssr::costs::{interval_list, month_bounds};
+    use domain::cost::{schedule_saving, scheduled_cost, TaskRate};
     // The Costs page's month and prices, so both pages say the same.
     let tz = state.costs.tz;
-    let local = tz.from_utc_datetime(&now.naive_utc());
-    let first = local.date_naive().with_day(1).unwrap_or(local.date_naive());
-    let next_month = if first.month() == 12 {
-        chrono::NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
-    } else {
-        chrono::NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
-    }
-    .unwrap_or(first);
-    let from = domain::cost::local_day_start(tz, first);
-    let to = domain::cost::local_day_start(tz, next_month);
+    let (from, to, first) = month_bounds(tz, tz.from_utc_datetime(&now.naive_utc()).date_naive());
     let rate = TaskRate::for_size(app.definition.size, app.definition.architecture, &state.costs.prices);
-    let intervals: Vec<RunInterval> = s
-        .on_intervals(from, to)
-        .into_iter()
-        .map(|(start, end, desired_count)| RunInterval { start, end, desired_count })
-        .collect();
-    let always = vec![RunInterval { start: from, end: to, desired_count: s.on_count() }];
-    let scheduled = scheduled_cost(&intervals, rate, from, to);
-    let always_on = scheduled_cost(&always, rate, from, to);
+    let month = interval_list(s.on_intervals(from, to));
+    let scheduled = scheduled_cost(&month, rate, from, to);
+    let saving = schedule_saving(&month, s.on_count(), rate, from, to);
     SavingView {
-        always_on: always_on.to_string(),
+        always_on: (scheduled + saving).to_string(),
         scheduled: scheduled.to_string(),
-        saving: (always_on - scheduled).to_string(),
+        saving: saving.to_string(),
         month: first.format("%B %Y").to_string(),
     }
 }
@@ -721,15 +699,14 @@ pub async fn fleet_notes(
         .await?
         .into_iter()
         .filter_map(|g| {
-            let tz = g.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone);
-            let note = match (g.override_.filter(|o| o.in_force(now)), &g.schedule) {
+            let note = match (g.override_view(now), &g.schedule) {
                 (Some(o), _) => ScheduleNote {
                     overridden: true,
                     text: format!(
                         "override: {} task{} until {}",
                         o.desired,
                         if o.desired == 1 { "" } else { "s" },
-                        local_label(o.until, tz)
+                        o.until_local
                     ),
                 },
                 (None, Some(s)) if s.enabled() => ScheduleNote { overridden: false, text: "scheduled".into() },
@@ -766,20 +743,13 @@ pub async fn rows(state: &AppState) -> Result<Vec<ScheduleRow>, AppError> {
                 override_: None,
             };
             if let Some(g) = g {
-                let tz = g.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone);
-                let live_override = g.override_.filter(|o| o.in_force(now));
-                let plan = Plan::new(g.schedule.as_ref().filter(|s| s.enabled()), live_override.as_ref());
+                let plan = g.plan();
                 row.summary = g.doc.as_ref().map(ScheduleDoc::summary);
                 row.enabled = g.schedule.as_ref().is_some_and(Schedule::enabled);
                 row.mode = g.schedule.as_ref().map(|s| s.mode().as_str().to_owned());
                 row.desired_now = plan.desired_at(now);
-                row.next = plan.next_transition(now).map(|t| transition_view(&t, tz));
-                row.override_ = live_override.map(|o| OverrideView {
-                    desired: o.desired,
-                    until: o.until,
-                    until_local: local_label(o.until, tz),
-                    set_by: g.override_by.clone().unwrap_or_default(),
-                });
+                row.next = plan.next_transition(now).map(|t| transition_view(&t, g.zone()));
+                row.override_ = g.override_view(now);
             }
             row
         })

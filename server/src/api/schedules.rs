@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use domain::schedule::{Plan, ScheduleDoc};
+use domain::schedule::ScheduleDoc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -114,11 +114,12 @@ pub async fn transitions(
     let app = app::ssr::apps::get(&state.pool, &slug).await?;
     let governed = schedules::governed(&state.pool, Some(app.id)).await.map_err(|e| ApiError(app::ssr::internal(e)))?;
     let Some(g) = governed.first() else { return Err(ApiError(AppError::NotFound)) };
-    let now = state.clock.now();
-    let live_override = g.override_.filter(|o| o.in_force(now));
-    let plan = Plan::new(g.schedule.as_ref().filter(|s| s.enabled()), live_override.as_ref());
-    let list: Vec<TransitionJson> =
-        plan.transitions(from, count).into_iter().map(|t| TransitionJson { at: t.at, desired: t.desired }).collect();
+    let list: Vec<TransitionJson> = g
+        .plan()
+        .transitions(from, count)
+        .into_iter()
+        .map(|t| TransitionJson { at: t.at, desired: t.desired })
+        .collect();
     Ok(Json(json!(list)))
 }
 
