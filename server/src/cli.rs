@@ -37,7 +37,7 @@ pub async fn admin_invite(config: &ServeConfig, email: &str) -> Result<String, C
     let now = clock.now();
     let message = match config.cloud {
         CloudBackend::Sandbox => {
-            let mut tx = pool.begin().await?;
+            let mut tx = app::ssr::begin_write(&pool).await?;
             let email_str = email.as_str();
             sqlx::query!(
                 "INSERT INTO sandbox_admins (email, added_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",

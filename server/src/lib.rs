@@ -237,6 +237,9 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gatekeeper))
         .layer(sessions)
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(|req: Request<Body>, next: axum::middleware::Next| {
+            app::ssr::outside_leptos(next.run(req))
+        }))
         .with_state(state);
     Ok(router)
 }

@@ -180,7 +180,11 @@ async fn fetch(state: &AppState, only: Option<i64>, done: &mut MetricsCycle) -> 
 /// Fetches every `interval` (sooner while retrying) until `stop` turns true.
 /// Between cycles, serves the apps whose page was opened (`AppState::metrics_wanted`) with
 /// [`fetch_app_now`], unless CloudWatch is being waited out.
-pub async fn run(state: AppState, interval: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, interval: Duration, stop: watch::Receiver<bool>) {
+    app::ssr::outside_leptos(work(state, interval, stop)).await
+}
+
+async fn work(state: AppState, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut poller = MetricsPoller::new();
     loop {
         if let Err(e) = poller.cycle(&state).await {

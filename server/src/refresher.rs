@@ -208,7 +208,11 @@ pub fn next_delay(interval: Duration, consecutive_failures: u32) -> Duration {
 }
 
 /// Polls until `stop` turns true.
-pub async fn run(state: AppState, interval: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, interval: Duration, stop: watch::Receiver<bool>) {
+    app::ssr::outside_leptos(work(state, interval, stop)).await
+}
+
+async fn work(state: AppState, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut poller = Poller::new(interval);
     loop {
         let delay = match poller.cycle(&state).await {

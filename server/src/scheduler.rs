@@ -78,7 +78,11 @@ impl Scheduler {
 }
 
 /// Runs the scheduler until `stop` says so; gives the lease up on the way out.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+    app::ssr::outside_leptos(work(state, stop)).await
+}
+
+async fn work(state: AppState, mut stop: watch::Receiver<bool>) {
     let holder = format!("console-{}-{}", std::process::id(), state.clock.now().timestamp_millis());
     let mut scheduler = Scheduler::new(holder);
     loop {

@@ -162,7 +162,7 @@ async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>
 pub async fn create(state: &AppState, caller: &Caller, input: &AppInput) -> Result<AppRecord, AppError> {
     let def = AppDefinition::parse(input).map_err(|e| respond(e.into()))?;
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     let id = match insert(&mut tx, &def, now).await {
         Ok(id) => id,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -207,7 +207,7 @@ pub async fn update(
     let def = AppDefinition::parse(input).map_err(|e| respond(e.into()))?;
     let now = state.clock.now();
     let row = Columns::of(&def);
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     let done = sqlx::query!(
         "UPDATE apps SET name = ?, image = ?, cpu = ?, memory = ?, architecture = ?, port = ?, health_check_path = ?,
                 health_check_tool = ?, desired_count = ?, env_json = ?, tags_json = ?, task_role_arn = ?,
@@ -256,7 +256,7 @@ pub async fn delete(state: &AppState, caller: &Caller, slug: &str, confirm: &str
         return Err(respond(AppError::invalid("confirm", "Type the app's slug to confirm.")));
     }
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     let running =
         sqlx::query_scalar!(r#"SELECT id AS "id!" FROM deploys WHERE app_id = ? AND state = 'IN_PROGRESS'"#, app.id)
             .fetch_optional(&mut *tx)
@@ -283,7 +283,7 @@ pub async fn delete(state: &AppState, caller: &Caller, slug: &str, confirm: &str
             return Err(cloud_error(e));
         }
     }
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     sqlx::query!("DELETE FROM service_status WHERE app_id = ?", app.id).execute(&mut *tx).await.map_err(internal)?;
     let actor = caller.actor();
     let entry = Entry::new(&actor, caller.source(), "app.delete", slug)

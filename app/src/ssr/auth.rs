@@ -404,7 +404,7 @@ pub async fn sign_out(state: &AppState, session: &Session, ctx: &RequestCtx) -> 
     }
     let now = state.clock.now();
     let entry = Entry::new(&principal.name, ctx.source.as_deref(), "auth.sign_out", &principal.name);
-    let mut tx = state.pool.begin().await.map_err(crate::ssr::internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(crate::ssr::internal)?;
     audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
     if let Some(username) = &principal.username {
         // Signed out everywhere: the user's other console sessions end too.

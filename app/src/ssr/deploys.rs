@@ -285,7 +285,7 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
         .map(|d| d.id.clone());
     let now = state.clock.now();
     let image = plan.image();
-    let mut tx = pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(pool).await.map_err(internal)?;
     sqlx::query!("UPDATE deploys SET deployment_id = ? WHERE id = ?", deployment_id, id)
         .execute(&mut *tx)
         .await

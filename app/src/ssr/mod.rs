@@ -130,6 +130,30 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
+/// Runs `fut` with no Leptos owner current while it is polled. Leptos leaves the owner of
+/// the page it last rendered current on the worker thread (`Owner::new_root` sets it and
+/// nothing unsets it), so code outside Leptos polled on that thread — the HTTP API, the
+/// background workers, middleware — would find that page's context while it still renders,
+/// and [`crate::ssr::auth::respond`] would set *its* HTTP status. Everything the router serves
+/// and every worker runs inside this.
+pub fn outside_leptos<F: std::future::Future>(fut: F) -> impl std::future::Future<Output = F::Output> {
+    let previous = Owner::current();
+    let empty = Owner::new_root(None);
+    let scoped = empty.with(|| leptos::reactive::computed::ScopedFuture::new_untracked(fut));
+    if let Some(previous) = previous {
+        previous.set();
+    }
+    scoped
+}
+
+/// Starts a transaction that writes. `BEGIN IMMEDIATE` takes SQLite's write lock at once, so
+/// a writer waits its turn (the pool's busy timeout) instead of failing with "database is
+/// locked": a plain (deferred) transaction that reads first cannot take the lock once another
+/// connection has written since its read, and SQLite refuses it without waiting.
+pub async fn begin_write(pool: &SqlitePool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Logs an internal error where it happened and returns the opaque error the browser sees.
 pub fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "internal error");

@@ -262,7 +262,7 @@ async fn record(
     let now = state.clock.now();
     let actor = caller.actor();
     let entry = Entry { actor: &actor, source: caller.source(), action, target: username, before, after };
-    let mut tx = state.pool.begin().await.map_err(crate::ssr::internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(crate::ssr::internal)?;
     audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
     if revoke {
         revoke_sessions(&mut tx, username, now).await.map_err(crate::ssr::internal)?;

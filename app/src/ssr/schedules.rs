@@ -324,7 +324,7 @@ async fn apply(state: &AppState, g: &Governed, target: u32, action: &str, now: D
     let from = g.live_desired.map(i64::from);
     let to = i64::from(target);
     let recorded: sqlx::Result<()> = async {
-        let mut tx = state.pool.begin().await?;
+        let mut tx = crate::ssr::begin_write(&state.pool).await?;
         sqlx::query!(
             "INSERT INTO schedule_history (app_id, at, action, from_count, to_count, outcome, detail)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -389,7 +389,7 @@ pub async fn save(state: &AppState, caller: &Caller, slug: &str, doc: &ScheduleD
         Mode::Transitions => schedule.enabled().then(|| schedule.next_transition(now).map(|t| t.at)).flatten(),
     };
     let actor = caller.actor();
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     let before = sqlx::query_scalar!("SELECT doc_json FROM schedules WHERE app_id = ?", app.id)
         .fetch_optional(&mut *tx)
         .await
@@ -422,7 +422,7 @@ pub async fn delete(state: &AppState, caller: &Caller, slug: &str) -> Result<(),
     let app = app_of(state, slug).await?;
     let now = state.clock.now();
     let actor = caller.actor();
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     let before = sqlx::query_scalar!("DELETE FROM schedules WHERE app_id = ? RETURNING doc_json", app.id)
         .fetch_optional(&mut *tx)
         .await
@@ -510,7 +510,7 @@ pub async fn set_override(
     caller: &Caller,
     slug: &str,
     request: &OverrideRequest,
-) -> Result<(), AppError> {
+) -> Result<OverrideDoc, AppError> {
     let app = app_of(state, slug).await?;
     let now = state.clock.now();
     let tz = zone_of(state, app.id).await?;
@@ -534,7 +534,7 @@ pub async fn set_override(
     let actor = caller.actor();
     let (desired, restore) = (i64::from(o.desired), i64::from(o.restore));
     let detail = format!("until {} by {actor}", local_label(o.until, tz));
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     sqlx::query!(
         "INSERT INTO schedule_overrides (app_id, desired, until, restore, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (app_id) DO UPDATE SET desired = excluded.desired, until = excluded.until,
@@ -564,7 +564,7 @@ pub async fn set_override(
     audit::record(&mut tx, &entry, now).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     state.schedule_changed.notify_one();
-    Ok(())
+    Ok(OverrideDoc { desired: o.desired, until: o.until })
 }
 
 /// Ends the override now; the schedule (or the count it replaced) applies at once.
@@ -572,7 +572,7 @@ pub async fn clear_override(state: &AppState, caller: &Caller, slug: &str) -> Re
     let app = app_of(state, slug).await?;
     let now = state.clock.now();
     let actor = caller.actor();
-    let mut tx = state.pool.begin().await.map_err(internal)?;
+    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
     // Ending it is making it end now: the next pass retires it and restores the count.
     let changed =
         sqlx::query!("UPDATE schedule_overrides SET until = ? WHERE app_id = ? AND until > ?", now, app.id, now)

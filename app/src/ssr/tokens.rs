@@ -65,7 +65,7 @@ pub async fn create(
     let token = generate()?;
     let token_hash = hash(&token);
     let role_str = role.as_str();
-    let mut tx = pool.begin().await.map_err(crate::ssr::internal)?;
+    let mut tx = crate::ssr::begin_write(pool).await.map_err(crate::ssr::internal)?;
     let inserted = sqlx::query!(
         "INSERT INTO api_tokens (name, role, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
         name,
@@ -130,7 +130,7 @@ pub async fn revoke(
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let mut tx = pool.begin().await.map_err(crate::ssr::internal)?;
+    let mut tx = crate::ssr::begin_write(pool).await.map_err(crate::ssr::internal)?;
     let revoked = sqlx::query!(
         "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name, role",
         now,

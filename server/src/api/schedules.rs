@@ -52,7 +52,9 @@ pub async fn put(
     ApiJson(doc): ApiJson<ScheduleDoc>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     schedules::save(&state, &caller, &slug, &doc).await?;
-    let view = schedules::view(&state, &slug).await?;
+    let mut view = schedules::view(&state, &slug).await?;
+    // Another admin may have removed it since: the answer still shows what was saved.
+    view.schedule.get_or_insert(doc);
     Ok(Json(schedule_json(&view)?))
 }
 
@@ -134,10 +136,10 @@ pub async fn set_override(
     Path(slug): Path<String>,
     ApiJson(request): ApiJson<OverrideRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    schedules::set_override(&state, &caller, &slug, &request).await?;
+    let set = schedules::set_override(&state, &caller, &slug, &request).await?;
+    // What was set, even if another admin has ended it since; `desired_now` is the state now.
     let view = schedules::view(&state, &slug).await?;
-    let o = view.override_.as_ref().ok_or(ApiError(AppError::Internal))?;
-    Ok(Json(json!({ "desired": o.desired, "until": o.until, "desired_now": view.desired_now })))
+    Ok(Json(json!({ "desired": set.desired, "until": set.until, "desired_now": view.desired_now })))
 }
 
 /// `DELETE /api/v1/apps/{slug}/override`
