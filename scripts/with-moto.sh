@@ -9,7 +9,7 @@ log="$(mktemp -t moto.XXXXXX.log)"
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/"; then break; fi
+  if curl -fs -o /dev/null "http://127.0.0.1:$port/moto-api/"; then break; fi
   if ! kill -0 "$moto_pid" 2>/dev/null; then cat "$log" >&2; echo "moto_server did not start" >&2; exit 1; fi
   sleep 0.1
 done

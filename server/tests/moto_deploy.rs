@@ -5,35 +5,37 @@
 //! revision 2, and a tag ECR does not have refused before anything is registered.
 //!
 //! moto keeps neither a service's deployment configuration nor its health-check grace period,
-//! so the console reaches moto through a small recording proxy and the tests read those fields
-//! from the `CreateService` request itself. moto never runs a service's tasks either: its
+//! so the console reaches moto through the tests' proxy (`support/fault_proxy.rs`, injecting
+//! nothing here) and the tests read those fields from the `CreateService` request itself.
+//! moto never runs a service's tasks either: its
 //! deployments stay `IN_PROGRESS`, so a test ends a rollout in the database, as the refresher
 //! would once ECS reported it `COMPLETED`, before deploying again.
 //!
 //! Run with `cargo test -p server --test moto_deploy` (moto starts by itself; set
 //! `MOTO_ENDPOINT` to use a running one).
 
+#[path = "support/ecr.rs"]
+mod ecr;
+#[path = "support/fault_proxy.rs"]
+mod fault_proxy;
 #[allow(dead_code)]
 #[path = "../../cloud/tests/support/moto.rs"]
 mod moto;
 mod support;
 
 use app::ssr::Cloud;
-use aws_sdk_ecr::types::ImageIdentifier;
 use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
 use aws_sdk_ecs::types::{
     AssignPublicIp, Compatibility, CpuArchitecture, LaunchType, NetworkMode, OsFamily, Service, ServiceField, Tag,
     TaskDefinitionField, TransportProtocol,
 };
-use axum::extract::Request;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use cloud::aws::{EcrRegistry, EcsFleet};
+use ecr::Repository;
+use fault_proxy::FaultProxy;
 use moto::unique;
 use reqwest::Method;
-use ring::digest::{digest, SHA256};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use support::{TestConsole, ADMIN};
 
 /// The region of [`moto::sdk_config`], where the repositories are; with the sandbox present
@@ -53,15 +55,15 @@ struct Setup {
     subnets: Vec<String>,
     security_group: String,
     repo: Repository,
-    /// What the console sent to AWS.
-    sent: Recorder,
+    /// Between the console and moto: what the console sent to AWS.
+    sent: FaultProxy,
 }
 
 impl Setup {
     async fn new() -> Self {
         let config = moto::sdk_config().await;
-        let (proxy, sent) = recording_proxy(moto::endpoint().await).await;
-        let console_config = config.to_builder().endpoint_url(proxy).build();
+        let sent = FaultProxy::start(moto::endpoint().await).await;
+        let console_config = config.to_builder().endpoint_url(&sent.url).build();
         let ecs = aws_sdk_ecs::Client::new(&config);
         let cluster = unique("cluster");
         ecs.create_cluster().cluster_name(&cluster).send().await.expect("cluster created");
@@ -177,126 +179,8 @@ impl Setup {
     }
 }
 
-/// An ECR repository in moto and the account moto keeps it in.
-struct Repository {
-    raw: aws_sdk_ecr::Client,
-    name: String,
-    account: String,
-}
-
-impl Repository {
-    async fn new(config: &aws_config::SdkConfig) -> Self {
-        let raw = aws_sdk_ecr::Client::new(config);
-        let name = format!("team/{}", unique("shiny"));
-        let out = raw.create_repository().repository_name(&name).send().await.expect("repository created");
-        let account = out.repository().and_then(|r| r.registry_id()).expect("a registry id").to_owned();
-        Self { raw, name, account }
-    }
-
-    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:tag`
-    fn image(&self, tag: &str) -> String {
-        format!("{}:{tag}", self.repository())
-    }
-
-    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO@sha256:…`
-    fn pinned(&self, digest: &str) -> String {
-        format!("{}@{digest}", self.repository())
-    }
-
-    fn repository(&self) -> String {
-        format!("{}.dkr.ecr.{REGION}.amazonaws.com/{}", self.account, self.name)
-    }
-
-    /// Pushes a new image under `tag` and returns the digest moto reports for it (moto hashes
-    /// the layers, not the manifest, so the tests read it back rather than compute it).
-    async fn push(&self, tag: &str) -> String {
-        let layer = sha256_hex(&unique("layer"));
-        let config = sha256_hex(&unique("config"));
-        let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1469,"digest":"sha256:{config}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":31357311,"digest":"sha256:{layer}"}}]}}"#
-        );
-        self.raw
-            .put_image()
-            .repository_name(&self.name)
-            .image_manifest(manifest)
-            .image_tag(tag)
-            .send()
-            .await
-            .expect("image pushed");
-        let out = self
-            .raw
-            .describe_images()
-            .repository_name(&self.name)
-            .image_ids(ImageIdentifier::builder().image_tag(tag).build())
-            .send()
-            .await
-            .expect("image described");
-        let [detail] = out.image_details() else { panic!("one image for {tag}") };
-        detail.image_digest().expect("a digest").to_owned()
-    }
-}
-
-fn sha256_hex(text: &str) -> String {
-    digest(&SHA256, text.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
     tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect()
-}
-
-/// The console's requests to AWS in order: `(X-Amz-Target, JSON body)`.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(String, Value)>>>);
-
-impl Recorder {
-    fn record(&self, target: String, body: Value) {
-        self.0.lock().expect("recorder").push((target, body));
-    }
-
-    /// The bodies of the requests for `operation` (`CreateService`, …), in order.
-    fn bodies(&self, operation: &str) -> Vec<Value> {
-        let sent = self.0.lock().expect("recorder");
-        sent.iter().filter(|(target, _)| target.rsplit('.').next() == Some(operation)).map(|(_, b)| b.clone()).collect()
-    }
-}
-
-/// A proxy on a port of its own that records every request and forwards it to moto.
-async fn recording_proxy(moto: &'static str) -> (String, Recorder) {
-    let sent = Recorder::default();
-    let http = reqwest::Client::new();
-    let router = axum::Router::new().fallback({
-        let sent = sent.clone();
-        move |req: Request| forward(req, moto, http.clone(), sent.clone())
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("the proxy serves") });
-    (format!("http://{addr}"), sent)
-}
-
-async fn forward(req: Request, moto: &str, http: reqwest::Client, sent: Recorder) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.expect("a request body");
-    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    sent.record(target.to_owned(), serde_json::from_slice(&body).unwrap_or(Value::Null));
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut headers = parts.headers.clone();
-    headers.remove(header::HOST);
-    headers.remove(header::CONTENT_LENGTH);
-    let answer = http
-        .request(parts.method, format!("{moto}{path}"))
-        .headers(headers)
-        .body(body)
-        .send()
-        .await
-        .expect("moto answers");
-    let status = answer.status();
-    let mut headers = answer.headers().clone();
-    for framing in [header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::CONNECTION] {
-        headers.remove(framing);
-    }
-    let body = answer.bytes().await.expect("moto's answer");
-    (status, headers, body).into_response()
 }
 
 #[tokio::test]

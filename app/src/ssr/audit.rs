@@ -38,11 +38,11 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// Records `entry` on `conn`: pass the transaction of the change it describes.
-pub async fn record(conn: &mut SqliteConnection, entry: &Entry<'_>, at: DateTime<Utc>) -> sqlx::Result<()> {
+/// Records `entry` on `conn` (pass the transaction of the change it describes); returns its id.
+pub async fn record(conn: &mut SqliteConnection, entry: &Entry<'_>, at: DateTime<Utc>) -> sqlx::Result<i64> {
     let before = entry.before.as_ref().map(|v| v.to_string());
     let after = entry.after.as_ref().map(|v| v.to_string());
-    sqlx::query!(
+    Ok(sqlx::query!(
         "INSERT INTO audit_log (at, actor, source, action, target, before_json, after_json)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
         at,
@@ -54,15 +54,16 @@ pub async fn record(conn: &mut SqliteConnection, entry: &Entry<'_>, at: DateTime
         after
     )
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .last_insert_rowid())
 }
 
 /// Records a change that has no row of its own in the database (a change in the cloud, a
 /// sign-in) in a transaction of its own.
 pub async fn record_alone(pool: &SqlitePool, entry: &Entry<'_>, at: DateTime<Utc>) -> sqlx::Result<()> {
     let mut conn = pool.acquire().await?;
-    record(&mut conn, entry, at).await
+    record(&mut conn, entry, at).await?;
+    Ok(())
 }
 
 /// The rows matching `filter`, newest first, older than the row `before` when given, at most

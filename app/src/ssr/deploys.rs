@@ -242,21 +242,31 @@ async fn busy(pool: &SqlitePool, app: &AppRecord) -> AppError {
 /// registered) and the request can be retried as it is. A service call that fails without
 /// an answer may still have been applied: the deploy then stays in progress, followed by its
 /// task definition, and ends FAILED if ECS never shows it.
+///
+/// The deploy's audit row and the app's new image are written *before* the service call, so
+/// a console killed while ECS takes the change leaves the deploy complete in the database (the
+/// refresher follows it from ECS after a restart). A service call refused outright takes them
+/// back with the claim.
 async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id: i64) -> Result<(), AppError> {
     let pool = &state.pool;
-    let forget =
-        || async { sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(pool).await.map_err(internal) };
     let (task_definition, desired, digest) = match &plan {
         Plan::New { image, .. } => match register(&state, &app, image).await {
             Ok(registered) => registered,
             Err(e) => {
-                forget().await?;
+                sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(pool).await.map_err(internal)?;
                 return Err(e);
             }
         },
         Plan::Rollback { task_definition, digest, .. } => (task_definition.clone(), None, digest.clone()),
     };
     let revision = domain::deploy::revision_of(&task_definition);
+    let now = state.clock.now();
+    let image = plan.image();
+    let image_changed = match &plan {
+        Plan::New { image, .. } => *image != app.definition.image,
+        Plan::Rollback { .. } => true,
+    };
+    let mut tx = crate::ssr::begin_write(pool).await.map_err(internal)?;
     sqlx::query!(
         "UPDATE deploys SET revision = ?, task_definition = ?, digest = ? WHERE id = ?",
         revision,
@@ -264,36 +274,9 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
         digest,
         id
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(internal)?;
-    let service = match roll_out(&state, &app, &task_definition, desired).await {
-        Ok(service) => Some(service),
-        Err(CloudError::Unavailable(e)) => {
-            tracing::warn!(deploy = id, error = %e, "the cloud did not answer the service change; following the deploy anyway");
-            None
-        }
-        Err(e) => {
-            forget().await?;
-            return Err(apps::cloud_error(e));
-        }
-    };
-    let deployment_id = service
-        .as_ref()
-        .and_then(|s| s.primary())
-        .filter(|d| d.task_definition == task_definition)
-        .map(|d| d.id.clone());
-    let now = state.clock.now();
-    let image = plan.image();
-    let mut tx = crate::ssr::begin_write(pool).await.map_err(internal)?;
-    sqlx::query!("UPDATE deploys SET deployment_id = ? WHERE id = ?", deployment_id, id)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-    let image_changed = match &plan {
-        Plan::New { image, .. } => *image != app.definition.image,
-        Plan::Rollback { .. } => true,
-    };
     if image_changed {
         // The registry shows what runs: a new image, or the image rolled back to.
         sqlx::query!("UPDATE apps SET image = ?, updated_at = ? WHERE id = ?", image, now, app.id)
@@ -306,11 +289,51 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
     let entry = Entry::new(&actor, caller.source(), action, app.definition.slug.as_str())
         .before(json!({ "image": app.definition.image.to_string() }))
         .after(json!({ "deploy": id, "revision": revision, "image": image, "digest": digest }));
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
+    let audit_id = audit::record(&mut tx, &entry, now).await.map_err(internal)?;
     tx.commit().await.map_err(internal)?;
+
+    let service = match roll_out(&state, &app, &task_definition, desired).await {
+        Ok(service) => Some(service),
+        Err(CloudError::Unavailable(e)) => {
+            tracing::warn!(deploy = id, error = %e, "the cloud did not answer the service change; following the deploy anyway");
+            None
+        }
+        Err(e) => {
+            // Refused: nothing changed in the cloud. The claim, its audit row and the image
+            // go back as they were (unless someone changed the app since).
+            let old_image = app.definition.image.to_string();
+            let mut tx = crate::ssr::begin_write(pool).await.map_err(internal)?;
+            sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query!("DELETE FROM audit_log WHERE id = ?", audit_id).execute(&mut *tx).await.map_err(internal)?;
+            if image_changed {
+                sqlx::query!(
+                    "UPDATE apps SET image = ?, updated_at = ? WHERE id = ? AND image = ? AND updated_at = ?",
+                    old_image,
+                    app.updated_at,
+                    app.id,
+                    image,
+                    now
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+            }
+            tx.commit().await.map_err(internal)?;
+            return Err(apps::cloud_error(e));
+        }
+    };
+    let deployment_id = service
+        .as_ref()
+        .and_then(|s| s.primary())
+        .filter(|d| d.task_definition == task_definition)
+        .map(|d| d.id.clone());
+    sqlx::query!("UPDATE deploys SET deployment_id = ? WHERE id = ?", deployment_id, id)
+        .execute(pool)
+        .await
+        .map_err(internal)?;
     if let Some(service) = &service {
         // Only the cache: the next refresh writes it again if this fails.
-        if let Err(e) = apps::record_status(pool, app.id, service, now).await {
+        if let Err(e) = apps::record_status(pool, app.id, service, state.clock.now()).await {
             tracing::warn!(error = %e, "could not cache the service's status");
         }
     }

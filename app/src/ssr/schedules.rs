@@ -236,8 +236,12 @@ pub async fn run_once(
     }
     let mut pass = Pass { leader: true, ..Pass::default() };
     let mut outcomes = vec![];
+    let (waiting, unchecked) = resolve_pending(state, skip).await?;
+    pass.failed += unchecked.len();
+    let unchecked_ids: Vec<i64> = unchecked.iter().map(|(id, _)| *id).collect();
+    outcomes.extend(unchecked.into_iter().map(|(id, why)| (id, Err(why))));
     for g in governed(&state.pool, None).await.map_err(internal)? {
-        if skip(g.app_id) {
+        if skip(g.app_id) || waiting.contains(&g.app_id) || unchecked_ids.contains(&g.app_id) {
             continue;
         }
         let decision = decide(&g, now);
@@ -306,7 +310,23 @@ struct Failure {
 
 /// Sets the service's desired count, and records the act (history and audit log). The
 /// cached service view takes the new count at once, so the next pass does not act again.
+///
+/// The act is noted as pending before the request: when no answer comes (a timeout, a lost
+/// connection, the console killed), ECS may have taken the change or not, and
+/// [`resolve_pending`] finds out on a later pass, so the act is recorded exactly once.
 async fn apply(state: &AppState, g: &Governed, target: u32, action: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+    let act = Act {
+        app_id: g.app_id,
+        slug: g.slug.clone(),
+        at: now,
+        action: action.to_owned(),
+        from: g.live_desired,
+        to: target,
+    };
+    if let Err(e) = note_pending(&state.pool, &act).await {
+        tracing::error!(app = %g.slug, error = %e, "a schedule act could not be noted; not acting");
+        return Err(Failure { detail: "The database is unavailable.".into(), retry: true });
+    }
     let update = ServiceUpdate {
         name: g.slug.clone(),
         task_definition: None,
@@ -314,36 +334,83 @@ async fn apply(state: &AppState, g: &Governed, target: u32, action: &str, now: D
         force_new_deployment: false,
     };
     let result = state.cloud.fleet.update_service(&update).await;
-    let (outcome, detail) = match &result {
-        Ok(_) => ("ok", None),
-        Err(CloudError::NotFound(_)) => {
-            ("failed", Some("The app is not deployed: there is no service to scale.".to_owned()))
+    match result {
+        Ok(_) => {
+            record_act(&state.pool, &act, None).await;
+            tracing::info!(app = %g.slug, desired = target, action, "schedule applied");
+            Ok(())
         }
-        Err(e) => ("failed", Some(format!("The cloud did not take the change: {e}"))),
-    };
-    let from = g.live_desired.map(i64::from);
-    let to = i64::from(target);
+        // No answer: the change may have happened. The pending note stays for a later pass.
+        Err(CloudError::Unavailable(e)) => {
+            tracing::warn!(app = %g.slug, desired = target, error = %e, "schedule act unanswered; will check");
+            Err(Failure { detail: format!("The cloud did not answer: {e}"), retry: true })
+        }
+        Err(e) => {
+            let detail = match &e {
+                CloudError::NotFound(_) => "The app is not deployed: there is no service to scale.".to_owned(),
+                e => format!("The cloud did not take the change: {e}"),
+            };
+            record_act(&state.pool, &act, Some(&detail)).await;
+            tracing::warn!(app = %g.slug, desired = target, error = %e, "schedule not applied");
+            Err(Failure { detail, retry: !matches!(e, CloudError::NotFound(_)) })
+        }
+    }
+}
+
+/// One act of the scheduler on one app's service.
+struct Act {
+    app_id: i64,
+    slug: String,
+    at: DateTime<Utc>,
+    action: String,
+    from: Option<u32>,
+    to: u32,
+}
+
+async fn note_pending(pool: &SqlitePool, act: &Act) -> sqlx::Result<()> {
+    let (from, to) = (act.from.map(i64::from), i64::from(act.to));
+    sqlx::query!(
+        "INSERT INTO schedule_pending (app_id, at, action, from_count, to_count) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (app_id) DO UPDATE SET at = excluded.at, action = excluded.action,
+             from_count = excluded.from_count, to_count = excluded.to_count",
+        act.app_id,
+        act.at,
+        act.action,
+        from,
+        to
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records how an act ended (`failure`: why it did not happen) and drops its pending note:
+/// a history row, and for a done act its audit row and the cached count.
+async fn record_act(pool: &SqlitePool, act: &Act, failure: Option<&str>) {
+    let (from, to) = (act.from.map(i64::from), i64::from(act.to));
+    let outcome = if failure.is_none() { "ok" } else { "failed" };
     let recorded: sqlx::Result<()> = async {
-        let mut tx = crate::ssr::begin_write(&state.pool).await?;
+        let mut tx = crate::ssr::begin_write(pool).await?;
+        sqlx::query!("DELETE FROM schedule_pending WHERE app_id = ?", act.app_id).execute(&mut *tx).await?;
         sqlx::query!(
             "INSERT INTO schedule_history (app_id, at, action, from_count, to_count, outcome, detail)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
-            g.app_id,
-            now,
-            action,
+            act.app_id,
+            act.at,
+            act.action,
             from,
             to,
             outcome,
-            detail
+            failure
         )
         .execute(&mut *tx)
         .await?;
-        if outcome == "ok" {
-            let mut entry = Entry::new(SCHEDULER, None, "schedule.scale", &g.slug);
+        if failure.is_none() {
+            let mut entry = Entry::new(SCHEDULER, None, "schedule.scale", &act.slug);
             entry.before = from.map(|n| serde_json::json!({ "desired_count": n }));
-            entry.after = Some(serde_json::json!({ "desired_count": to, "reason": action }));
-            audit::record(&mut tx, &entry, now).await?;
-            sqlx::query!("UPDATE service_status SET desired_count = ? WHERE app_id = ?", to, g.app_id)
+            entry.after = Some(serde_json::json!({ "desired_count": to, "reason": act.action }));
+            audit::record(&mut tx, &entry, act.at).await?;
+            sqlx::query!("UPDATE service_status SET desired_count = ? WHERE app_id = ?", to, act.app_id)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -351,18 +418,58 @@ async fn apply(state: &AppState, g: &Governed, target: u32, action: &str, now: D
     }
     .await;
     if let Err(e) = recorded {
-        tracing::error!(app = %g.slug, error = %e, "a schedule act could not be recorded");
+        tracing::error!(app = %act.slug, error = %e, "a schedule act could not be recorded");
     }
-    match result {
-        Ok(_) => {
-            tracing::info!(app = %g.slug, desired = target, action, "schedule applied");
-            Ok(())
-        }
+}
+
+/// Acts whose answer never came, resolved from what ECS reports now: the service has the
+/// count asked for (the act happened) or not (it did not; the pass decides afresh). Apps in
+/// `skip` (waiting to retry) wait with it. Returns the apps still unresolved, which the pass
+/// leaves alone: the skipped ones, and those ECS did not answer about either (with why).
+async fn resolve_pending(
+    state: &AppState,
+    skip: &(dyn Fn(i64) -> bool + Sync),
+) -> Result<(std::collections::HashSet<i64>, Vec<(i64, String)>), AppError> {
+    let mut rows = sqlx::query!(
+        r#"SELECT p.app_id, a.slug, p.at AS "at: DateTime<Utc>", p.action, p.from_count, p.to_count
+           FROM schedule_pending p JOIN apps a ON a.id = p.app_id ORDER BY p.app_id"#
+    )
+    .fetch_all(&state.pool)
+    .await
+    .map_err(internal)?;
+    let waiting: std::collections::HashSet<i64> = rows.iter().map(|r| r.app_id).filter(|id| skip(*id)).collect();
+    rows.retain(|r| !waiting.contains(&r.app_id));
+    if rows.is_empty() {
+        return Ok((waiting, vec![]));
+    }
+    let names: Vec<String> = rows.iter().map(|r| r.slug.clone()).collect();
+    let services = match state.cloud.fleet.describe_services(&names).await {
+        Ok(services) => services,
         Err(e) => {
-            tracing::warn!(app = %g.slug, desired = target, error = %e, "schedule not applied");
-            Err(Failure { detail: detail.unwrap_or_default(), retry: !matches!(e, CloudError::NotFound(_)) })
+            tracing::warn!(error = %e, pending = rows.len(), "unanswered schedule acts stay unresolved");
+            let why = format!("The cloud did not answer whether an earlier change was made: {e}");
+            return Ok((waiting, rows.iter().map(|r| (r.app_id, why.clone())).collect()));
+        }
+    };
+    for r in rows {
+        let act = Act {
+            app_id: r.app_id,
+            slug: r.slug,
+            at: r.at,
+            action: r.action,
+            from: r.from_count.map(to_u32),
+            to: to_u32(r.to_count),
+        };
+        let now_desired = services.iter().find(|s| s.name == act.slug).map(|s| s.desired_count);
+        if now_desired == Some(act.to) {
+            tracing::info!(app = %act.slug, desired = act.to, "an unanswered schedule act had been applied");
+            record_act(&state.pool, &act, None).await;
+        } else {
+            let detail = "The cloud did not answer and did not take the change.";
+            record_act(&state.pool, &act, Some(detail)).await;
         }
     }
+    Ok((waiting, vec![]))
 }
 
 // ---------------------------------------------------------------------------------------
