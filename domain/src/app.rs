@@ -127,9 +127,12 @@ impl ImageRef {
         };
         let mut parts = repository.split('/');
         let first = parts.next().unwrap_or_default();
-        // The first component is a registry host when it looks like one (has a dot or a port).
-        let registry_ok =
-            first.contains(['.', ':']) && first.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
+        let more = repository.contains('/');
+        // The first of several components is a registry host when it looks like one (has a
+        // dot or a port); a repository of one component is a path (`shiny`, never a host).
+        let registry_ok = more
+            && first.contains(['.', ':'])
+            && first.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
         let path_ok = |p: &str| {
             !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         };

@@ -243,7 +243,8 @@ pub fn app_name(raw: &str) -> Result<String, ValidationError> {
     if name.is_empty() {
         return Err(ValidationError::new("name", "is required"));
     }
-    if name.chars().count() > 200 || name.chars().any(char::is_control) {
+    // Control characters, and the line and paragraph separators renderers break lines at.
+    if name.chars().count() > 200 || name.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
         return Err(ValidationError::new("name", "at most 200 characters, on one line"));
     }
     Ok(name.to_owned())

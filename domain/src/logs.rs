@@ -175,7 +175,7 @@ fn check_group(group: &str) -> Result<(), ValidationError> {
 
 /// CloudWatch log streams: 1–512 characters, without `:` or `*`.
 fn check_stream(stream: &str) -> Result<(), ValidationError> {
-    let valid = !stream.is_empty() && stream.len() <= 512 && !stream.contains([':', '*']);
+    let valid = !stream.is_empty() && stream.chars().count() <= 512 && !stream.contains([':', '*']);
     if valid {
         Ok(())
     } else {
