@@ -58,10 +58,14 @@ release: tools
 	@[ -x end2end/node_modules/.bin/wasm-opt ] || (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 	cargo leptos build --release
 
-# Benchmarks (figures printed, never asserted): poller calls per cycle for 200 apps, Fleet
-# page SSR throughput and latency (loaded by Debian's wrk when it can be installed),
-# schedule planning and scheduler lateness. `make bench ARGS="32 20"`: 32 connections, 20 s.
-bench:
+# Benchmarks (figures printed, never asserted; see bench/README.md): the Fleet page and
+# GET /api/v1/apps under load (Debian's wrk), poller AWS requests per cycle, CloudWatch
+# metrics per app-hour, schedule planning, scheduler lateness, the binary's start-up and
+# memory, and the release bundle's size. Prints a table and writes bench/results.json.
+# `make bench ARGS="32 20"`: 32 connections, 20 s per load.
+bench: tools
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk unavailable: the bench loads the page itself"
+	@[ -x end2end/node_modules/.bin/wasm-opt ] || (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+	LEPTOS_SITE_ROOT=target/bench-site cargo leptos build --release --frontend-only
 	cargo build --profile perf -p server --bin shinyfleet --example bench
-	"$${CARGO_TARGET_DIR:-target}/perf/examples/bench" $(ARGS)
+	BENCH_SITE=target/bench-site "$${CARGO_TARGET_DIR:-target}/perf/examples/bench" $(ARGS)

@@ -13,6 +13,10 @@
 //!   our own that never writes, changes whenever any other connection (the poller, a deploy,
 //!   an admin's edit, another console on the same file) commits.
 //!
+//! One render at a time per key. While it runs, the others asking for the same page are
+//! given the previous second's render when nothing was written since (only its ages are a
+//! second behind); with a write since, they wait for the new render.
+//!
 //! Only successful HTML or JSON answers to signed-in `GET`s are kept; everything else passes
 //! through.
 //! A database that cannot be watched (in memory) turns the cache off.
@@ -96,9 +100,11 @@ async fn watch_connection(url: &str) -> Option<SqliteConnection> {
 }
 
 impl Inner {
-    fn lookup(&self, key: &Key, version: i64, second: i64) -> Option<Response> {
+    /// The render kept for `key` at `version`, made in `oldest_second..=second`.
+    fn lookup(&self, key: &Key, version: i64, oldest_second: i64, second: i64) -> Option<Response> {
         let entries = self.entries.lock().expect("page cache lock");
-        let entry = entries.get(key).filter(|e| e.data_version == version && e.second == second)?;
+        let entry =
+            entries.get(key).filter(|e| e.data_version == version && (oldest_second..=second).contains(&e.second))?;
         let mut res = Response::new(Body::from(entry.body.clone()));
         *res.headers_mut() = entry.headers.clone();
         Some(res)
@@ -140,14 +146,29 @@ pub async fn serve(State(cs): State<CacheState>, req: Request, next: Next) -> Re
     };
     let Some(version) = inner.data_version().await else { return next.run(req).await };
     let second = cs.app.clock.now().timestamp();
-    if let Some(hit) = inner.lookup(&key, version, second) {
+    if let Some(hit) = inner.lookup(&key, version, second, second) {
         return hit;
     }
     let lock = inner.render_lock(&key);
-    let _rendering = lock.lock().await;
-    if let Some(hit) = inner.lookup(&key, version, second) {
-        return hit;
-    }
+    let _rendering = match lock.try_lock() {
+        Ok(rendering) => {
+            if let Some(hit) = inner.lookup(&key, version, second, second) {
+                return hit;
+            }
+            rendering
+        }
+        Err(_) => {
+            // Another request renders this second's page: the previous second's will do.
+            if let Some(recent) = inner.lookup(&key, version, second - 1, second) {
+                return recent;
+            }
+            let rendering = lock.lock().await;
+            if let Some(hit) = inner.lookup(&key, version, second, second) {
+                return hit;
+            }
+            rendering
+        }
+    };
 
     let res = next.run(req).await;
     let cacheable = res

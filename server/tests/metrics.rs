@@ -262,7 +262,15 @@ async fn opening_an_apps_page_fetches_its_new_minutes_unless_they_are_at_most_a_
     let (from, to) = (metrics::floor_minute(now) - Duration::hours(1), now);
     let cpu = metrics::series(&h.c.state.pool, ids[0], MetricKind::Cpu, from, to, Resolution::Minute).await.unwrap();
     assert!(!cpu.is_empty());
-    assert_eq!(lines[&ids[0]], cpu.iter().map(|(_, p)| *p).collect::<Vec<_>>());
+    // To a tenth of a percent.
+    let line = &lines[&ids[0]];
+    assert_eq!(line.len(), cpu.len());
+    for (shown, (_, p)) in line.iter().zip(&cpu) {
+        assert!(
+            (shown - p).abs() <= 0.05 + 1e-9 && ((shown * 10.0).round() - shown * 10.0).abs() < 1e-6,
+            "{shown} for {p}"
+        );
+    }
 
     // Each stored hour has its rollup: the mean of its minutes.
     let hour_start = metrics::floor_minute(first.start) - Duration::minutes(now_minute(first.start));

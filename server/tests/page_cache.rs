@@ -46,6 +46,34 @@ async fn each_person_gets_their_own_page_in_the_same_second() {
     assert_eq!(res.status(), 303);
 }
 
+/// 24 views of the Fleet page at once.
+async fn burst(c: &TestConsole) -> Vec<String> {
+    futures::future::join_all((0..24).map(|_| fleet_html(&c.client, c))).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_while_a_page_renders_are_at_most_a_second_behind_and_never_miss_a_write() {
+    let c = TestConsole::with_demo().await;
+    c.advance(60);
+    server::refresher::refresh_once(&c.state).await.expect("refresh");
+    assert!(fleet_html(&c.client, &c).await.contains("0 s ago"));
+    // The clock turns: one view renders the new second, the others may get the last one.
+    c.advance(1);
+    for html in burst(&c).await {
+        assert!(html.contains("1 s ago") || html.contains("0 s ago"), "a page more than a second old");
+    }
+    assert!(fleet_html(&c.client, &c).await.contains("1 s ago"), "the new second's render is kept");
+    // A write and a turn of the clock together: no view may show the page from before it.
+    sqlx::query("UPDATE apps SET name = 'Sales, renamed' WHERE slug = 'sales-dashboard'")
+        .execute(&c.state.pool)
+        .await
+        .expect("write");
+    c.advance(1);
+    for html in burst(&c).await {
+        assert!(html.contains("Sales, renamed") && html.contains("2 s ago"), "a view missed the write");
+    }
+}
+
 #[tokio::test]
 async fn ages_move_on_with_the_clock() {
     let c = TestConsole::with_demo().await;

@@ -201,24 +201,34 @@ pub async fn series(
     Ok(rows.into_iter().map(|r| (r.at, r.percent)).collect())
 }
 
-/// The last hour of every app's CPU at 1-minute resolution, oldest first, for the Fleet
-/// table's sparklines; apps without samples in that hour are absent.
+/// The last hour of every app's CPU at 1-minute resolution, oldest first and to a tenth of a
+/// percent (an 80-pixel line shows no finer), for the Fleet table's sparklines; apps without
+/// samples in that hour are absent.
+///
+/// One row per app, its points joined by SQLite as whole tenths, each app's hour read along
+/// the primary key: for 200 apps about 3 ms, where one row per sample (12,000) took 30.
 pub async fn sparklines(pool: &SqlitePool, now: DateTime<Utc>) -> sqlx::Result<HashMap<i64, Vec<f64>>> {
     let from = floor_minute(now) - Duration::hours(1);
     let rows = sqlx::query!(
-        "SELECT app_id, percent FROM metric_samples
-         WHERE resolution_secs = 60 AND kind = 'cpu' AND at >= ? AND at < ?
-         ORDER BY app_id, at",
+        r#"SELECT a.id AS "app_id!",
+                  (SELECT group_concat(tenths, ',') FROM
+                      (SELECT CAST(ROUND(m.percent * 10) AS INTEGER) AS tenths FROM metric_samples m
+                       WHERE m.app_id = a.id AND m.kind = 'cpu' AND m.resolution_secs = 60
+                         AND m.at >= ?1 AND m.at < ?2
+                       ORDER BY m.at)) AS "tenths?: String"
+           FROM apps a WHERE a.deleted_at IS NULL"#,
         from,
         now
     )
     .fetch_all(pool)
     .await?;
-    let mut lines: HashMap<i64, Vec<f64>> = HashMap::new();
-    for r in rows {
-        lines.entry(r.app_id).or_default().push(r.percent);
-    }
-    Ok(lines)
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let tenths = r.tenths?;
+            Some((r.app_id, tenths.split(',').filter_map(|t| t.parse::<i64>().ok()).map(|t| t as f64 / 10.0).collect()))
+        })
+        .collect())
 }
 
 /// What [`prune`] removed.
