@@ -114,20 +114,19 @@ impl FromServerFnError for AppError {
         match value {
             // Server-side failures were logged where they happened; say nothing more.
             ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::MiddlewareError(_) => AppError::Internal,
-            // Arguments the server cannot decode are the caller's mistake: 400, not server_fn's
-            // default 500 (on the server, the response's status is set here; there, a body it
-            // cannot read, e.g. not UTF-8 or over the limit, comes as `Deserialization`).
-            bad @ (ServerFnErrorErr::Args(_)
-            | ServerFnErrorErr::MissingArg(_)
-            | ServerFnErrorErr::Deserialization(_))
-                if cfg!(feature = "ssr") || !matches!(bad, ServerFnErrorErr::Deserialization(_)) =>
-            {
-                let e = AppError::Request(bad.to_string());
+            other => {
+                let e = AppError::Request(other.to_string());
+                // Arguments the server cannot decode (or a body it cannot read: not UTF-8, over
+                // the limit) are the caller's mistake: 400, not server_fn's default 500.
                 #[cfg(feature = "ssr")]
-                let e = crate::ssr::auth::respond(e);
+                if matches!(
+                    other,
+                    ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
+                ) {
+                    return crate::ssr::auth::respond(e);
+                }
                 e
             }
-            other => AppError::Request(other.to_string()),
         }
     }
 }

@@ -12,92 +12,28 @@
 
 mod support;
 
-use aws_config::SdkConfig;
-use aws_sdk_ecr::config::Region;
-use aws_sdk_ecr::types::ImageIdentifier;
 use cloud::aws::EcrRegistry;
 use domain::registry::Registry;
 use domain::{CloudError, ImageRef};
-use ring::digest::{digest, SHA256};
-use support::moto::{self, unique};
+use support::ecr::{sha256_hex, Repository};
+use support::moto;
 
 /// The region of [`moto::sdk_config`].
 const HOME: &str = "us-east-1";
 /// Another region of the same account.
 const AWAY: &str = "eu-west-1";
 
-/// A fresh repository in `region`, the raw client of that region, and the account moto
-/// keeps it in (its `registryId`).
-struct Repository {
-    raw: aws_sdk_ecr::Client,
-    name: String,
-    account: String,
-    region: &'static str,
-}
-
-async fn repository(region: &'static str) -> Repository {
-    let config = moto::sdk_config().await;
-    let raw = client_in(&config, region);
-    let name = format!("team/{}", unique("sales"));
-    let out = raw.create_repository().repository_name(&name).send().await.expect("repository created");
-    let account = out.repository().and_then(|r| r.registry_id()).expect("a registry id").to_owned();
-    Repository { raw, name, account, region }
-}
-
-fn client_in(config: &SdkConfig, region: &str) -> aws_sdk_ecr::Client {
-    let config = aws_sdk_ecr::config::Builder::from(config).region(Region::new(region.to_owned())).build();
-    aws_sdk_ecr::Client::from_conf(config)
+async fn repository(region: &str) -> Repository {
+    Repository::in_region(&moto::sdk_config().await, region).await
 }
 
 async fn registry() -> EcrRegistry {
     EcrRegistry::new(&moto::sdk_config().await)
 }
 
-fn sha256_hex(text: &str) -> String {
-    digest(&SHA256, text.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A Docker image manifest with one layer of its own, so every pushed image differs.
-fn manifest() -> String {
-    let layer = sha256_hex(&unique("layer"));
-    let config = sha256_hex(&unique("config"));
-    format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1469,"digest":"sha256:{config}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":31357311,"digest":"sha256:{layer}"}}]}}"#
-    )
-}
-
-impl Repository {
-    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO` followed by `suffix` (`:tag` or `@digest`).
-    fn image(&self, suffix: &str) -> ImageRef {
-        let raw = format!("{}.dkr.ecr.{}.amazonaws.com/{}{suffix}", self.account, self.region, self.name);
-        ImageRef::parse(&raw).expect("a valid image reference")
-    }
-
-    /// Pushes a new image under `tag` (moving the tag if it exists).
-    async fn push(&self, tag: &str) {
-        self.raw
-            .put_image()
-            .repository_name(&self.name)
-            .image_manifest(manifest())
-            .image_tag(tag)
-            .send()
-            .await
-            .expect("image pushed");
-    }
-
-    /// The digest moto reports for `tag`.
-    async fn reported_digest(&self, tag: &str) -> String {
-        let out = self
-            .raw
-            .describe_images()
-            .repository_name(&self.name)
-            .image_ids(ImageIdentifier::builder().image_tag(tag).build())
-            .send()
-            .await
-            .expect("image described");
-        let [detail] = out.image_details() else { panic!("one image for {tag}") };
-        detail.image_digest().expect("a digest").to_owned()
-    }
+/// `repo`'s repository followed by `suffix` (`:tag` or `@digest`).
+fn image(repo: &Repository, suffix: &str) -> ImageRef {
+    ImageRef::parse(&format!("{}{suffix}", repo.repository())).expect("a valid image reference")
 }
 
 #[tokio::test]
@@ -106,7 +42,7 @@ async fn a_tag_resolves_to_the_digest_the_registry_reports() {
     repo.push("v1").await;
     let reported = repo.reported_digest("v1").await;
 
-    let resolved = registry().await.resolve(&repo.image(":v1")).await.expect("resolved");
+    let resolved = registry().await.resolve(&image(&repo, ":v1")).await.expect("resolved");
     assert_eq!(resolved.as_deref(), Some(reported.as_str()));
     assert!(ImageRef::parse(&format!("sales@{reported}")).is_ok(), "a well-formed digest: {reported}");
 }
@@ -116,10 +52,10 @@ async fn a_moved_tag_resolves_to_its_new_image() {
     let repo = repository(HOME).await;
     let registry = registry().await;
     repo.push("latest").await;
-    let first = registry.resolve(&repo.image(":latest")).await.expect("resolved").expect("an ECR image");
+    let first = registry.resolve(&image(&repo, ":latest")).await.expect("resolved").expect("an ECR image");
 
     repo.push("latest").await;
-    let second = registry.resolve(&repo.image(":latest")).await.expect("resolved").expect("an ECR image");
+    let second = registry.resolve(&image(&repo, ":latest")).await.expect("resolved").expect("an ECR image");
     assert_ne!(first, second);
     assert_eq!(second, repo.reported_digest("latest").await);
 }
@@ -131,12 +67,12 @@ async fn a_digest_resolves_to_itself_once_the_registry_holds_it() {
     let reported = repo.reported_digest("v1").await;
     let registry = registry().await;
 
-    let pinned = repo.image(&format!("@{reported}"));
+    let pinned = image(&repo, &format!("@{reported}"));
     assert_eq!(registry.resolve(&pinned).await, Ok(Some(reported)));
 
     let unknown = format!("sha256:{}", sha256_hex("never pushed"));
     assert_eq!(
-        registry.resolve(&repo.image(&format!("@{unknown}"))).await,
+        registry.resolve(&image(&repo, &format!("@{unknown}"))).await,
         Err(CloudError::NotFound(format!("image {}@{unknown}", repo.name)))
     );
 }
@@ -145,7 +81,7 @@ async fn a_digest_resolves_to_itself_once_the_registry_holds_it() {
 async fn a_missing_tag_is_not_found_by_name() {
     let repo = repository(HOME).await;
     repo.push("v1").await;
-    let missing = registry().await.resolve(&repo.image(":v2")).await;
+    let missing = registry().await.resolve(&image(&repo, ":v2")).await;
     assert_eq!(missing, Err(CloudError::NotFound(format!("image {}:v2", repo.name))));
 }
 
@@ -165,14 +101,14 @@ async fn an_image_in_another_region_resolves_there() {
     let reported = away.reported_digest("v1").await;
     let registry = registry().await;
 
-    assert_eq!(registry.resolve(&away.image(":v1")).await, Ok(Some(reported.clone())));
+    assert_eq!(registry.resolve(&image(&away, ":v1")).await, Ok(Some(reported.clone())));
     // The regional client is kept: a second image there resolves through it.
     away.push("v2").await;
-    assert_eq!(registry.resolve(&away.image(":v2")).await, Ok(Some(away.reported_digest("v2").await)));
+    assert_eq!(registry.resolve(&image(&away, ":v2")).await, Ok(Some(away.reported_digest("v2").await)));
     // The region is the host's, not the configuration's: the home region has no such repository.
-    let at_home = Repository { region: HOME, ..away };
+    let at_home = Repository { region: HOME.into(), ..away };
     assert_eq!(
-        registry.resolve(&at_home.image(":v1")).await,
+        registry.resolve(&image(&at_home, ":v1")).await,
         Err(CloudError::NotFound(format!("repository {}", at_home.name)))
     );
 }
@@ -184,7 +120,7 @@ async fn the_account_in_the_host_is_the_registry_asked() {
     // moto keeps every repository in its one account and refuses any other `registryId`.
     let other_account = Repository { account: "210987654321".into(), ..repo };
     assert_eq!(
-        registry().await.resolve(&other_account.image(":v1")).await,
+        registry().await.resolve(&image(&other_account, ":v1")).await,
         Err(CloudError::NotFound(format!("repository {}", other_account.name)))
     );
 }

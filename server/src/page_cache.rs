@@ -151,24 +151,18 @@ pub async fn serve(State(cs): State<CacheState>, req: Request, next: Next) -> Re
     }
     let lock = inner.render_lock(&key);
     let _rendering = match lock.try_lock() {
-        Ok(rendering) => {
-            if let Some(hit) = inner.lookup(&key, version, second, second) {
-                return hit;
-            }
-            rendering
-        }
+        Ok(rendering) => rendering,
         Err(_) => {
             // Another request renders this second's page: the previous second's will do.
             if let Some(recent) = inner.lookup(&key, version, second - 1, second) {
                 return recent;
             }
-            let rendering = lock.lock().await;
-            if let Some(hit) = inner.lookup(&key, version, second, second) {
-                return hit;
-            }
-            rendering
+            lock.lock().await
         }
     };
+    if let Some(hit) = inner.lookup(&key, version, second, second) {
+        return hit;
+    }
 
     let res = next.run(req).await;
     let cacheable = res

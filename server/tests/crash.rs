@@ -16,7 +16,7 @@
 //! Run with `bash scripts/with-moto.sh cargo test -p server --test crash` (or without the
 //! script: moto then starts by itself).
 
-#[path = "support/ecr.rs"]
+#[path = "../../cloud/tests/support/ecr.rs"]
 mod ecr;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;

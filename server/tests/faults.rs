@@ -15,8 +15,10 @@
 //! Run with `cargo test -p server --test faults` (moto starts by itself; set `MOTO_ENDPOINT`
 //! to use a running one).
 
-#[path = "support/ecr.rs"]
+#[path = "../../cloud/tests/support/ecr.rs"]
 mod ecr;
+#[path = "support/ecs_console.rs"]
+mod ecs_console;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
 #[allow(dead_code)]
@@ -24,22 +26,21 @@ mod fault_proxy;
 mod moto;
 mod support;
 
-use app::ssr::Cloud;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
-use cloud::aws::{EcrRegistry, EcsFleet};
+use cloud::aws::EcsFleet;
 use domain::error::CloudError;
 use domain::fleet::{Fleet, TaskFilter};
+use ecs_console::EcsConsole;
 use fault_proxy::{Fault, FaultProxy, Seen};
 use moto::unique;
 use reqwest::Method;
 use serde_json::{json, Value};
 use server::refresher::{Call, Poller, RefreshError};
 use server::scheduler::Scheduler;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{TestConsole, ADMIN};
+use support::TestConsole;
 
 /// moto's SDK configuration pointed at a new proxy, with the console's retries and timeouts
 /// (`cloud::aws::retry_config`, `cloud::aws::timeout_config`) instead of the tests' none.
@@ -142,23 +143,7 @@ impl Setup {
 
     async fn with_timeouts(timeouts: TimeoutConfig) -> Self {
         let (console_config, proxy) = through_proxy_with(timeouts).await;
-        let ecs = aws_sdk_ecs::Client::new(&moto::sdk_config().await);
-        let cluster = unique("faults");
-        ecs.create_cluster().cluster_name(&cluster).send().await.expect("cluster created");
-        let network = moto::default_network().await;
-        let subnets = network.subnets[..2].join(",");
-        let flags = ["--cluster", &cluster, "--subnets", &subnets, "--security-groups", &network.security_group];
-        let c = TestConsole::with_cloud(&flags, |sandbox, _| Cloud {
-            fleet: Arc::new(EcsFleet::new(&console_config, cluster.clone())),
-            // The sandbox's directory signs the admin in; the cloud under test is ECS and ECR.
-            directory: sandbox.clone(),
-            metrics: sandbox.clone(),
-            registry: Arc::new(EcrRegistry::new(&console_config)),
-            logs: sandbox.clone(),
-            identity: Arc::new(sandbox.identity_verifier()),
-        })
-        .await;
-        let admin = c.client_for(ADMIN).await;
+        let EcsConsole { c, admin, ecs, cluster, .. } = ecs_console::start(&console_config, "faults").await;
         Self { c, admin, proxy, ecs, cluster }
     }
 

@@ -14,8 +14,10 @@
 //! Run with `cargo test -p server --test moto_deploy` (moto starts by itself; set
 //! `MOTO_ENDPOINT` to use a running one).
 
-#[path = "support/ecr.rs"]
+#[path = "../../cloud/tests/support/ecr.rs"]
 mod ecr;
+#[path = "support/ecs_console.rs"]
+mod ecs_console;
 #[path = "support/fault_proxy.rs"]
 mod fault_proxy;
 #[allow(dead_code)]
@@ -23,19 +25,17 @@ mod fault_proxy;
 mod moto;
 mod support;
 
-use app::ssr::Cloud;
 use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
 use aws_sdk_ecs::types::{
     AssignPublicIp, Compatibility, CpuArchitecture, LaunchType, NetworkMode, OsFamily, Service, ServiceField, Tag,
     TaskDefinitionField, TransportProtocol,
 };
-use cloud::aws::{EcrRegistry, EcsFleet};
 use ecr::Repository;
+use ecs_console::EcsConsole;
 use fault_proxy::FaultProxy;
 use moto::unique;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use support::{TestConsole, ADMIN};
 
 /// The region of [`moto::sdk_config`], where the repositories are; with the sandbox present
@@ -64,26 +64,10 @@ impl Setup {
         let config = moto::sdk_config().await;
         let sent = FaultProxy::start(moto::endpoint().await).await;
         let console_config = config.to_builder().endpoint_url(&sent.url).build();
-        let ecs = aws_sdk_ecs::Client::new(&config);
-        let cluster = unique("cluster");
-        ecs.create_cluster().cluster_name(&cluster).send().await.expect("cluster created");
-        let network = moto::default_network().await;
-        let subnets = network.subnets[..2].to_vec();
-        let joined = subnets.join(",");
-        let flags = ["--cluster", &cluster, "--subnets", &joined, "--security-groups", &network.security_group];
-        let c = TestConsole::with_cloud(&flags, |sandbox, _| Cloud {
-            fleet: Arc::new(EcsFleet::new(&console_config, cluster.clone())),
-            // The sandbox's directory signs the admin in; the cloud under test is ECS and ECR.
-            directory: sandbox.clone(),
-            metrics: sandbox.clone(),
-            registry: Arc::new(EcrRegistry::new(&console_config)),
-            logs: sandbox.clone(),
-            identity: Arc::new(sandbox.identity_verifier()),
-        })
-        .await;
-        let admin = c.client_for(ADMIN).await;
+        let EcsConsole { c, admin, ecs, cluster, subnets, security_group } =
+            ecs_console::start(&console_config, "cluster").await;
         let repo = Repository::new(&config).await;
-        Self { c, admin, ecs, cluster, subnets, security_group: network.security_group, repo, sent }
+        Self { c, admin, ecs, cluster, subnets, security_group, repo, sent }
     }
 
     /// A request to the API as the admin: (status, JSON answer).

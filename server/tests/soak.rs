@@ -379,6 +379,19 @@ impl Soaker {
         Some((status, body))
     }
 
+    /// Sends `req` and judges its answer as [`Self::judge`] does: whether it succeeded.
+    async fn exchange(
+        &mut self,
+        kind: &'static str,
+        req: RequestBuilder,
+        ok: u16,
+        action: Option<&'static str>,
+        legit: fn(u16, &str) -> bool,
+    ) -> bool {
+        let answer = self.send(kind, req).await;
+        self.judge(kind, answer, ok, action, legit)
+    }
+
     /// Judges an answer: `ok` is a success (a write's audit `action` is counted for this
     /// client's actor), `legit` a refusal the request may rightly get under concurrency, and
     /// anything else unexpected. Returns whether it succeeded.
@@ -440,8 +453,7 @@ impl Soaker {
                     "env": { "SOAK_EDIT": self.seq.to_string() },
                 });
                 let req = self.http.patch(self.url(&format!("/api/v1/apps/{slug}"))).json(&body);
-                let answer = self.send("PATCH /api/v1/apps/{slug}", req).await;
-                self.judge("PATCH /api/v1/apps/{slug}", answer, 200, Some(UPDATE), changed_since);
+                self.exchange("PATCH /api/v1/apps/{slug}", req, 200, Some(UPDATE), changed_since).await;
             }
             // A save or an override that committed (its audit row is written) must answer
             // success, whatever another admin does to the schedule right after: no refusal
@@ -449,41 +461,34 @@ impl Soaker {
             Op::PutSchedule => {
                 let doc = schedule_doc(&mut self.rng);
                 let req = self.http.put(self.url(&format!("/api/v1/apps/{slug}/schedule"))).json(&doc);
-                let answer = self.send("PUT /api/v1/apps/{slug}/schedule", req).await;
-                self.judge("PUT /api/v1/apps/{slug}/schedule", answer, 200, Some(SAVE), never);
+                self.exchange("PUT /api/v1/apps/{slug}/schedule", req, 200, Some(SAVE), never).await;
             }
             Op::SaveScheduleFn => {
                 let body = json!({ "slug": slug, "doc": schedule_doc(&mut self.rng) });
                 let req = self.http.post(self.url("/sfn/save_schedule")).json(&body);
-                let answer = self.send("POST /sfn/save_schedule", req).await;
-                self.judge("POST /sfn/save_schedule", answer, 200, Some(SAVE), never);
+                self.exchange("POST /sfn/save_schedule", req, 200, Some(SAVE), never).await;
             }
             Op::DeleteSchedule => {
                 let req = self.http.delete(self.url(&format!("/api/v1/apps/{slug}/schedule")));
-                let answer = self.send("DELETE /api/v1/apps/{slug}/schedule", req).await;
-                self.judge("DELETE /api/v1/apps/{slug}/schedule", answer, 204, Some(UNSCHEDULE), nothing_there);
+                self.exchange("DELETE /api/v1/apps/{slug}/schedule", req, 204, Some(UNSCHEDULE), nothing_there).await;
             }
             Op::SetOverride => {
                 let body = override_request(&mut self.rng);
                 let req = self.http.post(self.url(&format!("/api/v1/apps/{slug}/override"))).json(&body);
-                let answer = self.send("POST /api/v1/apps/{slug}/override", req).await;
-                self.judge("POST /api/v1/apps/{slug}/override", answer, 200, Some(OVERRIDE), never);
+                self.exchange("POST /api/v1/apps/{slug}/override", req, 200, Some(OVERRIDE), never).await;
             }
             Op::SetOverrideFn => {
                 let body = json!({ "slug": slug, "request": override_request(&mut self.rng) });
                 let req = self.http.post(self.url("/sfn/set_override")).json(&body);
-                let answer = self.send("POST /sfn/set_override", req).await;
-                self.judge("POST /sfn/set_override", answer, 200, Some(OVERRIDE), never);
+                self.exchange("POST /sfn/set_override", req, 200, Some(OVERRIDE), never).await;
             }
             Op::ClearOverride => {
                 let req = self.http.delete(self.url(&format!("/api/v1/apps/{slug}/override")));
-                let answer = self.send("DELETE /api/v1/apps/{slug}/override", req).await;
-                self.judge("DELETE /api/v1/apps/{slug}/override", answer, 204, Some(CLEAR), nothing_there);
+                self.exchange("DELETE /api/v1/apps/{slug}/override", req, 204, Some(CLEAR), nothing_there).await;
             }
             Op::ClearOverrideFn => {
                 let req = self.http.post(self.url("/sfn/clear_override")).form(&[("slug", slug)]);
-                let answer = self.send("POST /sfn/clear_override", req).await;
-                self.judge("POST /sfn/clear_override", answer, 200, Some(CLEAR), nothing_there);
+                self.exchange("POST /sfn/clear_override", req, 200, Some(CLEAR), nothing_there).await;
             }
             Op::Deploy => {
                 let mut req = self.http.post(self.url(&format!("/api/v1/apps/{slug}/deploys")));
@@ -493,14 +498,12 @@ impl Soaker {
                     let tag = if self.rng.below(8) == 0 { "broken" } else { "soak" };
                     req = req.json(&json!({ "image": format!("{ECR}/{slug}:{tag}-{}-{}", self.idx, self.seq) }));
                 }
-                let answer = self.send("POST /api/v1/apps/{slug}/deploys", req).await;
-                self.judge("POST /api/v1/apps/{slug}/deploys", answer, 202, Some(DEPLOY), deploying_already);
+                self.exchange("POST /api/v1/apps/{slug}/deploys", req, 202, Some(DEPLOY), deploying_already).await;
             }
             Op::DeployFn => {
                 let key = format!("soak-{}-{}", self.idx, self.seq);
                 let req = self.http.post(self.url("/sfn/deploy_app")).form(&[("slug", slug), ("key", key.as_str())]);
-                let answer = self.send("POST /sfn/deploy_app", req).await;
-                self.judge("POST /sfn/deploy_app", answer, 200, Some(DEPLOY), deploying_already);
+                self.exchange("POST /sfn/deploy_app", req, 200, Some(DEPLOY), deploying_already).await;
             }
             Op::Rollback => self.rollback(slug).await,
             Op::ViewerWrite => self.viewer_write(slug).await,
@@ -520,20 +523,17 @@ impl Soaker {
                 "env": { "SOAK": "1" },
             });
             let req = self.http.post(self.url("/api/v1/apps")).json(&body);
-            let answer = self.send("POST /api/v1/apps", req).await;
-            if self.judge("POST /api/v1/apps", answer, 201, Some(CREATE), never) {
+            if self.exchange("POST /api/v1/apps", req, 201, Some(CREATE), never).await {
                 self.own = Some(slug);
             }
             return;
         };
         if self.rng.below(3) == 0 {
             let req = self.http.post(self.url(&format!("/api/v1/apps/{slug}/deploys")));
-            let answer = self.send("POST /api/v1/apps/{own}/deploys", req).await;
-            self.judge("POST /api/v1/apps/{own}/deploys", answer, 202, Some(DEPLOY), deploying_already);
+            self.exchange("POST /api/v1/apps/{own}/deploys", req, 202, Some(DEPLOY), deploying_already).await;
         } else {
             let req = self.http.delete(self.url(&format!("/api/v1/apps/{slug}")));
-            let answer = self.send("DELETE /api/v1/apps/{own}", req).await;
-            if self.judge("DELETE /api/v1/apps/{own}", answer, 204, Some(DELETE), deploy_in_progress) {
+            if self.exchange("DELETE /api/v1/apps/{own}", req, 204, Some(DELETE), deploy_in_progress).await {
                 self.own = None;
             }
         }
@@ -562,8 +562,7 @@ impl Soaker {
         let revision = self.rng.pick(&completed);
         let req =
             self.http.post(self.url(&format!("/api/v1/apps/{slug}/rollback"))).json(&json!({ "revision": revision }));
-        let answer = self.send("POST /api/v1/apps/{slug}/rollback", req).await;
-        self.judge("POST /api/v1/apps/{slug}/rollback", answer, 202, Some(ROLLBACK), deploying_already);
+        self.exchange("POST /api/v1/apps/{slug}/rollback", req, 202, Some(ROLLBACK), deploying_already).await;
     }
 
     /// One of the writes, as a viewer: always 403, never an audit row.

@@ -236,12 +236,12 @@ pub async fn run_once(
     }
     let mut pass = Pass { leader: true, ..Pass::default() };
     let mut outcomes = vec![];
-    let (waiting, unchecked) = resolve_pending(state, skip).await?;
+    let unchecked = resolve_pending(state, skip).await?;
     pass.failed += unchecked.len();
     let unchecked_ids: Vec<i64> = unchecked.iter().map(|(id, _)| *id).collect();
     outcomes.extend(unchecked.into_iter().map(|(id, why)| (id, Err(why))));
     for g in governed(&state.pool, None).await.map_err(internal)? {
-        if skip(g.app_id) || waiting.contains(&g.app_id) || unchecked_ids.contains(&g.app_id) {
+        if skip(g.app_id) || unchecked_ids.contains(&g.app_id) {
             continue;
         }
         let decision = decide(&g, now);
@@ -424,12 +424,12 @@ async fn record_act(pool: &SqlitePool, act: &Act, failure: Option<&str>) {
 
 /// Acts whose answer never came, resolved from what ECS reports now: the service has the
 /// count asked for (the act happened) or not (it did not; the pass decides afresh). Apps in
-/// `skip` (waiting to retry) wait with it. Returns the apps still unresolved, which the pass
-/// leaves alone: the skipped ones, and those ECS did not answer about either (with why).
+/// `skip` (waiting to retry) wait with it. Returns those ECS did not answer about either, with
+/// why: the pass leaves them alone too.
 async fn resolve_pending(
     state: &AppState,
     skip: &(dyn Fn(i64) -> bool + Sync),
-) -> Result<(std::collections::HashSet<i64>, Vec<(i64, String)>), AppError> {
+) -> Result<Vec<(i64, String)>, AppError> {
     let mut rows = sqlx::query!(
         r#"SELECT p.app_id, a.slug, p.at AS "at: DateTime<Utc>", p.action, p.from_count, p.to_count
            FROM schedule_pending p JOIN apps a ON a.id = p.app_id ORDER BY p.app_id"#
@@ -437,10 +437,9 @@ async fn resolve_pending(
     .fetch_all(&state.pool)
     .await
     .map_err(internal)?;
-    let waiting: std::collections::HashSet<i64> = rows.iter().map(|r| r.app_id).filter(|id| skip(*id)).collect();
-    rows.retain(|r| !waiting.contains(&r.app_id));
+    rows.retain(|r| !skip(r.app_id));
     if rows.is_empty() {
-        return Ok((waiting, vec![]));
+        return Ok(vec![]);
     }
     let names: Vec<String> = rows.iter().map(|r| r.slug.clone()).collect();
     let services = match state.cloud.fleet.describe_services(&names).await {
@@ -448,7 +447,7 @@ async fn resolve_pending(
         Err(e) => {
             tracing::warn!(error = %e, pending = rows.len(), "unanswered schedule acts stay unresolved");
             let why = format!("The cloud did not answer whether an earlier change was made: {e}");
-            return Ok((waiting, rows.iter().map(|r| (r.app_id, why.clone())).collect()));
+            return Ok(rows.iter().map(|r| (r.app_id, why.clone())).collect());
         }
     };
     for r in rows {
@@ -469,7 +468,7 @@ async fn resolve_pending(
             record_act(&state.pool, &act, Some(detail)).await;
         }
     }
-    Ok((waiting, vec![]))
+    Ok(vec![])
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,4 +2,5 @@
 //! them, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod ecr;
 pub mod moto;
