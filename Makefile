@@ -8,12 +8,12 @@ export SQLX_OFFLINE := true
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: run test tools test-tools fmt-check sqlx-check clippy unit e2e release sqlx-prepare bench
+.PHONY: run test tools test-tools fmt-check deps-check sqlx-check clippy unit e2e release sqlx-prepare bench
 
 run: tools
 	cargo leptos serve
 
-test: test-tools fmt-check sqlx-check clippy unit e2e
+test: test-tools fmt-check deps-check sqlx-check clippy unit e2e
 	@echo "make test: all checks passed"
 
 tools:
@@ -24,6 +24,10 @@ test-tools:
 
 fmt-check:
 	cargo fmt --all --check
+
+# Every declared dependency is used (cargo-machete reads the sources; no build needed).
+deps-check:
+	cargo machete
 
 # The compile-time checked queries' cache (.sqlx/) must match the code and the migrations.
 sqlx-check:

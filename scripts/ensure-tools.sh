@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing ShinyFleet needs, skipping whatever is already there.
 #   scripts/ensure-tools.sh run    the Rust toolchain pieces (wasm target, wasm-bindgen, cargo-leptos)
-#   scripts/ensure-tools.sh test   the above, plus sqlx-cli, Chromium, the end2end npm packages, moto
+#   scripts/ensure-tools.sh test   the above, plus sqlx-cli, cargo-machete, Chromium, the end2end npm packages, moto
 # Everything comes from the package registries (crates.io, npm, PyPI, Debian): no other downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ what="${1:-run}"
 WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen` pin in Cargo.toml
 CARGO_LEPTOS_VERSION=0.3.10    # 0.3.11 needs a newer rustc
 SQLX_CLI_VERSION=0.8.6
+CARGO_MACHETE_VERSION=0.9.2
 
 # Tools are built once into ~/.cargo/bin; their own build does not need to be fast.
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
@@ -31,6 +32,10 @@ fi
 if ! cargo sqlx --version >/dev/null 2>&1; then
   echo "==> installing sqlx-cli $SQLX_CLI_VERSION"
   cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features sqlite,rustls --locked
+fi
+if [ "$(cargo machete --version 2>/dev/null | awk '{print $NF}')" != "$CARGO_MACHETE_VERSION" ]; then
+  echo "==> installing cargo-machete $CARGO_MACHETE_VERSION"
+  cargo install cargo-machete --version "$CARGO_MACHETE_VERSION" --locked --force
 fi
 if [ ! -x /usr/bin/chromium ]; then
   echo "==> installing Debian's chromium"

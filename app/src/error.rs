@@ -40,7 +40,8 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// The HTTP status this error is answered with.
+    /// The HTTP status this error is answered with: the one mapping from an error to a status,
+    /// for server functions (applied by the server to their error responses) and the HTTP API.
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthorized | AppError::BadCredentials => 401,
@@ -107,6 +108,34 @@ impl AppError {
     }
 }
 
+/// A use case's error as the browser sees it: the console's own failures are logged here, once,
+/// and reach the browser without their detail.
+#[cfg(feature = "ssr")]
+impl From<service::Error> for AppError {
+    fn from(e: service::Error) -> Self {
+        use service::Error as E;
+        match e {
+            E::Unauthorized => AppError::Unauthorized,
+            E::BadCredentials => AppError::BadCredentials,
+            E::NoAccess { email, admins, viewers } => AppError::NoAccess { email, admins, viewers },
+            E::TooManyAttempts { minutes } => AppError::TooManyAttempts { minutes },
+            E::Forbidden => AppError::Forbidden,
+            E::NotFound => AppError::NotFound,
+            E::Conflict(message) => AppError::Conflict(message),
+            E::Invalid { field, message } => AppError::Invalid { field, message },
+            E::InvalidFields(fields) => AppError::InvalidFields(fields),
+            E::Unavailable(reason) => {
+                tracing::warn!(%reason, "the cloud is unavailable");
+                AppError::Unavailable
+            }
+            E::Database(_) | E::Internal(_) => {
+                tracing::error!(error = %e, "internal error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -115,17 +144,9 @@ impl FromServerFnError for AppError {
             // Server-side failures were logged where they happened; say nothing more.
             ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::MiddlewareError(_) => AppError::Internal,
             other => {
-                let e = AppError::Request(other.to_string());
                 // Arguments the server cannot decode (or a body it cannot read: not UTF-8, over
-                // the limit) are the caller's mistake: 400, not server_fn's default 500.
-                #[cfg(feature = "ssr")]
-                if matches!(
-                    other,
-                    ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_)
-                ) {
-                    return crate::ssr::auth::respond(e);
-                }
-                e
+                // the limit) are the caller's mistake: 400 (see `status`), not a 500.
+                AppError::Request(other.to_string())
             }
         }
     }

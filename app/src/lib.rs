@@ -1,14 +1,15 @@
 //! ShinyFleet's user interface: the HTML shell, pages, components and the server functions
 //! they call. Rendered on the server (feature `ssr`) and hydrated in the browser (feature
-//! `hydrate`); everything that only runs on the server lives in [`ssr`].
+//! `hydrate`); server functions reach the use cases of the `service` crate through [`request`] (server only).
 
 pub mod api;
+pub mod current_user;
 pub mod error;
 pub mod model;
 pub mod pages;
-pub mod shell;
 #[cfg(feature = "ssr")]
-pub mod ssr;
+pub mod request;
+pub mod shell;
 
 pub use shell::{shell, App};
 

@@ -1,8 +1,7 @@
 //! The HTML document, the top bar (navigation and the signed-in user), the routes, and the
-//! [`CurrentUser`] every page can ask for.
+//! [`CurrentUser`] every page can ask for (defined in [`crate::current_user`], re-exported here).
 
 use crate::api::auth::{whoami, SignOut};
-use crate::error::AppError;
 use crate::model::Viewer;
 use crate::pages::app::AppPage;
 use crate::pages::app_form::{EditAppPage, NewAppPage};
@@ -15,6 +14,8 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
+
+pub use crate::current_user::CurrentUser;
 
 /// The whole document, rendered on the server around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -33,28 +34,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
-    }
-}
-
-/// Who is signed in (`None` on the sign-in page), loaded once per page load; provided as
-/// context so pages can show admins their controls and viewers none.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<Viewer>, AppError>>);
-
-impl CurrentUser {
-    /// The context [`App`] provides.
-    pub fn get() -> Self {
-        expect_context()
-    }
-
-    /// The signed-in user, once known; `None` when nobody is signed in or it could not be told.
-    pub async fn viewer(self) -> Option<Viewer> {
-        self.0.await.ok().flatten()
-    }
-
-    /// Whether the signed-in user is an admin (`false` when nobody is).
-    pub async fn is_admin(self) -> bool {
-        self.viewer().await.is_some_and(|v| v.is_admin())
     }
 }
 

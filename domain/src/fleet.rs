@@ -213,10 +213,11 @@ pub trait Fleet: Send + Sync + 'static {
     async fn service_events(&self, service: &str, limit: usize) -> Result<Vec<ServiceEvent>, CloudError>;
 }
 
-/// The one-word state the console shows for an app, derived from its service.
+/// The one-word state the console shows for an app, derived from its service (the `state` of
+/// a `view::LiveStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AppState {
+pub enum LiveState {
     /// Desired count reached and nothing rolling out.
     Running,
     /// A deployment is in progress, or tasks are still starting.
@@ -232,7 +233,7 @@ pub enum AppState {
     NotDeployed,
 }
 
-impl AppState {
+impl LiveState {
     /// Derives the state from the counts and the primary deployment's rollout state.
     pub fn derive(service_status: &str, desired: u32, running: u32, rollout: Option<RolloutState>) -> Self {
         if service_status != "ACTIVE" {
@@ -295,19 +296,19 @@ mod tests {
     fn app_state_follows_rollout_then_counts() {
         use RolloutState::*;
         let cases = [
-            ("ACTIVE", 2, 2, Some(Completed), AppState::Running),
-            ("ACTIVE", 2, 2, None, AppState::Running),
-            ("ACTIVE", 2, 1, Some(Completed), AppState::Deploying),
-            ("ACTIVE", 2, 2, Some(InProgress), AppState::Deploying),
-            ("ACTIVE", 2, 0, Some(Failed), AppState::Failed),
-            ("ACTIVE", 0, 0, Some(Completed), AppState::ScaledToZero),
-            ("ACTIVE", 0, 1, None, AppState::ScaledToZero),
-            ("DRAINING", 1, 1, None, AppState::NotDeployed),
-            ("INACTIVE", 1, 0, None, AppState::NotDeployed),
+            ("ACTIVE", 2, 2, Some(Completed), LiveState::Running),
+            ("ACTIVE", 2, 2, None, LiveState::Running),
+            ("ACTIVE", 2, 1, Some(Completed), LiveState::Deploying),
+            ("ACTIVE", 2, 2, Some(InProgress), LiveState::Deploying),
+            ("ACTIVE", 2, 0, Some(Failed), LiveState::Failed),
+            ("ACTIVE", 0, 0, Some(Completed), LiveState::ScaledToZero),
+            ("ACTIVE", 0, 1, None, LiveState::ScaledToZero),
+            ("DRAINING", 1, 1, None, LiveState::NotDeployed),
+            ("INACTIVE", 1, 0, None, LiveState::NotDeployed),
         ];
         for (status, desired, running, rollout, want) in cases {
             assert_eq!(
-                AppState::derive(status, desired, running, rollout),
+                LiveState::derive(status, desired, running, rollout),
                 want,
                 "{status} {desired} {running} {rollout:?}"
             );
@@ -319,7 +320,7 @@ mod tests {
 
     #[test]
     fn a_failing_health_check_outranks_every_state_but_a_failed_rollout_or_no_service() {
-        use AppState::*;
+        use LiveState::*;
         for (state, unhealthy, want) in [
             (Running, 1, Unhealthy),
             (Deploying, 2, Unhealthy),

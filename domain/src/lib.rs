@@ -5,6 +5,7 @@
 //! the browser bundle and the tests, and every cloud adapter (AWS SDK, sandbox) is swappable.
 
 pub mod app;
+pub mod backoff;
 pub mod clock;
 pub mod cost;
 pub mod definition;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod registry;
 pub mod schedule;
 pub mod settings;
+pub mod view;
 
 pub use app::{AppSlug, Architecture, FargateSize, ImageRef, ValidationError};
 pub use clock::{Clock, SystemClock};

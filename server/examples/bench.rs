@@ -10,7 +10,6 @@
 //! and memory (at rest, and with 200 apps after the polls of ten minutes). The browser
 //! bundle's size is read from the release build `make bench` makes first.
 
-use app::ssr::Cloud;
 use async_trait::async_trait;
 use cloud::sandbox::{ManualClock, Sandbox};
 use domain::definition::Network;
@@ -20,6 +19,7 @@ use domain::fleet::{
 };
 use domain::metrics::{MetricWindow, Metrics, Series};
 use domain::{AppDefinition, AppInput, Clock, CloudError};
+use service::Cloud;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -195,7 +195,7 @@ async fn main() {
             ..AppInput::defaults()
         })
         .expect("a valid app");
-        app::ssr::apps::insert_if_missing(&pool, &def, clock.now()).await.expect("insert");
+        service::apps::insert_if_missing(&pool, &def, clock.now()).await.expect("insert");
         let td = sandbox.register_task_definition(&def.task_definition(image, "us-east-1")).await.expect("td");
         sandbox.create_service(&def.service(&td.arn, &network)).await.expect("service");
     }
@@ -524,7 +524,7 @@ async fn polled_memory() {
 /// The metrics worker's steady state for the 200 running apps: metrics requested from
 /// CloudWatch over four hours of its cycles (every `metrics_worker::INTERVAL`), per running
 /// app-hour.
-async fn metrics_per_app_hour(state: &app::ssr::AppState, clock: &Arc<ManualClock>, metered: &Arc<Metered>) {
+async fn metrics_per_app_hour(state: &server::AppState, clock: &Arc<ManualClock>, metered: &Arc<Metered>) {
     let mut worker = server::metrics_worker::MetricsPoller::new();
     worker.cycle(state).await.expect("first metrics cycle");
     metered.requested.store(0, Ordering::Relaxed);
@@ -759,7 +759,7 @@ fn plan_schedules() {
 /// The real scheduler loop on the sandbox, its clock running in real time: an app's office
 /// hours end at 18:00 in Berlin; how long after that instant does the service's desired
 /// count change?
-async fn scheduler_lateness(state: &app::ssr::AppState, clock: &Arc<ManualClock>, sandbox: &Arc<Sandbox>) {
+async fn scheduler_lateness(state: &server::AppState, clock: &Arc<ManualClock>, sandbox: &Arc<Sandbox>) {
     use domain::schedule::{Preset, ScheduleDoc};
     let mut lateness = vec![];
     for round in 0..5 {
@@ -771,9 +771,9 @@ async fn scheduler_lateness(state: &app::ssr::AppState, clock: &Arc<ManualClock>
         let slug = format!("app-{round:03}");
         let doc = ScheduleDoc::from_preset(Preset::OfficeHours, "Europe/Berlin");
         // Saved as an API token would (the bench's browser session has aged out by now).
-        let caller = app::ssr::auth::Caller {
-            principal: app::ssr::auth::Principal {
-                via: app::ssr::auth::Via::Token,
+        let caller = service::auth::Caller {
+            principal: service::auth::Principal {
+                via: service::auth::Via::Token,
                 name: "bench".into(),
                 username: None,
                 groups: vec![],
@@ -782,9 +782,9 @@ async fn scheduler_lateness(state: &app::ssr::AppState, clock: &Arc<ManualClock>
             },
             source: None,
         };
-        app::ssr::schedules::save(state, &caller, &slug, &doc).await.expect("schedule saved");
+        service::schedules::save(state, &caller, &slug, &doc).await.expect("schedule saved");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(server::scheduler::run(state.clone(), stop_rx));
+        let worker = tokio::spawn(server::scheduler::run(state.services.clone(), stop_rx));
         let seen = loop {
             let s = sandbox.describe_services(std::slice::from_ref(&slug)).await.expect("describe");
             if s[0].desired_count == 0 && clock.now() >= target - chrono::Duration::seconds(1) {

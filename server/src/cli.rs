@@ -2,10 +2,10 @@
 //! Both write the audit log as actor `cli`.
 
 use crate::config::{CloudBackend, ServeConfig};
-use app::ssr::audit::{self, Entry};
 use domain::directory::Invitation;
 use domain::{Clock, CloudError, EmailAddress, Role, SystemClock};
 use serde_json::json;
+use service::audit::{self, Entry};
 use std::sync::Arc;
 
 /// How the command line names itself in the audit log.
@@ -37,7 +37,7 @@ pub async fn admin_invite(config: &ServeConfig, email: &str) -> Result<String, C
     let now = clock.now();
     let message = match config.cloud {
         CloudBackend::Sandbox => {
-            let mut tx = app::ssr::begin_write(&pool).await?;
+            let mut tx = service::begin_write(&pool).await?;
             let email_str = email.as_str();
             sqlx::query!(
                 "INSERT INTO sandbox_admins (email, added_at) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
@@ -99,13 +99,11 @@ pub async fn token_create(config: &ServeConfig, name: &str, role: &str) -> Resul
     let role = Role::parse(role).ok_or_else(|| CliError::Invalid("--role: admin or viewer".into()))?;
     let pool = crate::db::connect(&config.database_url).await?;
     let now = SystemClock.now();
-    let created = app::ssr::tokens::create(&pool, name, role, ACTOR, None, now).await;
+    let created = service::tokens::create(&pool, name, role, ACTOR, None, now).await;
     pool.close().await;
     match created {
         Ok((_, token)) => Ok(token),
-        Err(app::error::AppError::Invalid { field, message }) => {
-            Err(CliError::Invalid(format!("--{field}: {message}")))
-        }
+        Err(service::Error::Invalid { field, message }) => Err(CliError::Invalid(format!("--{field}: {message}"))),
         Err(e) => Err(CliError::Invalid(e.to_string())),
     }
 }

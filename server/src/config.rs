@@ -196,8 +196,8 @@ impl ServeConfig {
 
     /// Checks the settings clap cannot check on its own.
     /// The Costs page's settings; `region` is the cloud's (the sandbox's: none).
-    pub fn cost_settings(&self, region: Option<&str>) -> Result<app::ssr::costs::CostSettings, ConfigError> {
-        app::ssr::costs::CostSettings::parse(
+    pub fn cost_settings(&self, region: Option<&str>) -> Result<service::costs::CostSettings, ConfigError> {
+        service::costs::CostSettings::parse(
             &self.display_timezone,
             self.price_region.as_deref().or(region).unwrap_or("us-east-1"),
             &self.price_overrides,

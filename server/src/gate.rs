@@ -11,10 +11,9 @@
 //!    page); server functions need what [`app::api::ACCESS`] says, and unlisted ones are
 //!    refused; `/api/v1` routes check their role themselves (see [`crate::api`]).
 
+use crate::error::AppError;
+use crate::AppState;
 use app::api::{access_of, Access};
-use app::error::AppError;
-use app::ssr::auth::{check_role, session_principal, Principal, RequestCtx, Via};
-use app::ssr::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
@@ -24,6 +23,7 @@ use chrono::{DateTime, Duration, Utc};
 use cloud::jwt::AlbVerifier;
 use domain::directory::UserStatus;
 use domain::CloudError;
+use service::auth::{check_role, session_principal, Principal, RequestCtx, Via};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -106,7 +106,7 @@ impl LoadBalancerSignIn {
             cache.get(username).filter(|(_, at)| now - *at < Duration::seconds(Self::GROUPS_TTL_SECS)).cloned()
         };
         let Some((groups, at)) = cached else { return Ok(None) };
-        let revoked = app::ssr::auth::revoked_at(&state.pool, username)
+        let revoked = service::auth::revoked_at(&state.pool, username)
             .await
             .map_err(|e| CloudError::Unavailable(format!("database: {e}")))?;
         Ok(revoked.is_none_or(|r| r < at).then_some(groups))
@@ -170,7 +170,7 @@ pub async fn gatekeeper(State(gs): State<GateState>, mut req: Request<Body>, nex
             Some(Access::Public) => {}
             Some(Access::Role(needed)) => {
                 if let Err(e) = check_role(ctx.principal.as_ref(), needed) {
-                    return refuse(&path, e);
+                    return refuse(&path, e.into());
                 }
             }
             None => {
@@ -207,7 +207,7 @@ async fn authenticate(
 ) -> Result<Option<Principal>, Response> {
     let now = app.clock.now();
     if let Some(token) = bearer {
-        return app::ssr::tokens::authenticate(&app.pool, token, now).await.map_err(|e| {
+        return service::tokens::authenticate(&app.pool, token, now).await.map_err(|e| {
             tracing::error!(error = %e, "token lookup failed");
             api_error(AppError::Internal)
         });
@@ -225,7 +225,7 @@ async fn authenticate(
         tracing::error!("the session layer must wrap the gatekeeper");
         return Err(api_error(AppError::Internal));
     };
-    session_principal(&app.pool, &session, &app.auth, now).await.map_err(api_error)
+    session_principal(&app.pool, &session, &app.auth, now).await.map_err(|e| api_error(e.into()))
 }
 
 /// `Some(token)` for `Authorization: Bearer token`, `Err` for a Bearer header without a
@@ -305,7 +305,7 @@ fn refuse(path: &str, e: AppError) -> Response {
 
 /// The API's JSON error.
 pub fn api_error(e: AppError) -> Response {
-    crate::api::ApiError(e).into_response()
+    crate::error::ApiError(e).into_response()
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.

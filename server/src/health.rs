@@ -2,7 +2,7 @@
 //! database works (the console can serve pages from its cache even when the cloud is
 //! down), 503 when it does not.
 
-use app::ssr::AppState;
+use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

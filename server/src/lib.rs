@@ -6,6 +6,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod error;
 pub mod gate;
 pub mod health;
 pub mod metrics_worker;
@@ -15,22 +16,22 @@ pub mod scheduler;
 pub mod seed;
 pub mod telemetry;
 
-use app::model::ConsoleInfo;
-use app::ssr::auth::{Auth, LoadBalancer};
-use app::ssr::{AppState, Cloud, DeploySettings, SandboxHints};
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::Request;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use cloud::jwt::{AlbVerifier, JwksSource, JwtConfig, JwtVerifier};
 use cloud::sandbox::Sandbox;
 use config::{CloudBackend, ServeConfig};
 use domain::definition::Network;
+use domain::view::ConsoleInfo;
 use domain::{Clock, SystemClock};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing, LeptosRoutes};
+use service::auth::{Auth, LoadBalancer};
+use service::{Cloud, DeploySettings, SandboxHints, Services};
 use sqlx::SqlitePool;
 use std::sync::{Arc, OnceLock};
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -57,6 +58,22 @@ pub struct ChosenCloud {
     pub region: Option<String>,
     /// The sandbox, when that is the backend (for seeding).
     pub sandbox: Option<Arc<Sandbox>>,
+}
+
+/// What every handler, page render and server function is given: the Leptos options and the
+/// use cases' [`Services`] (which the workers get on their own). Derefs to the services.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 /// Builds the adapters for the configured backend.
@@ -133,8 +150,7 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
         Some(_) if configured.is_empty() => vec![fallback.to_owned()],
         _ => configured.clone(),
     };
-    AppState {
-        leptos_options: leptos_options(config),
+    let services = Services {
         pool,
         cloud: chosen.cloud.clone(),
         clock,
@@ -165,14 +181,15 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
         costs: config.cost_settings(chosen.region.as_deref().filter(|_| chosen.sandbox.is_none())).unwrap_or_else(
             |e| {
                 tracing::error!(error = %e, "cost settings refused; the built-in us-east-1 prices apply");
-                app::ssr::costs::CostSettings::default()
+                service::costs::CostSettings::default()
             },
         ),
         wake: Arc::new(tokio::sync::Notify::new()),
         schedule_changed: Default::default(),
         metrics_wanted: Default::default(),
         sandbox_hints: chosen.sandbox.clone().map(|s| Arc::new(SandboxPasswords(s)) as Arc<dyn SandboxHints>),
-    }
+    };
+    AppState { leptos_options: leptos_options(config), services }
 }
 
 /// The gatekeeper's settings.
@@ -221,12 +238,13 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
             &state,
             routes,
             {
-                let state = state.clone();
-                move || provide_context(state.clone())
+                let services = state.services.clone();
+                move || provide_context(services.clone())
             },
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
             page_cache::CacheState {
                 app: state.clone(),
@@ -237,9 +255,6 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gatekeeper))
         .layer(sessions)
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .layer(axum::middleware::from_fn(|req: Request<Body>, next: axum::middleware::Next| {
-            app::ssr::outside_leptos(next.run(req))
-        }))
         .with_state(state);
     Ok(router)
 }
@@ -253,8 +268,31 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
-async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+/// Serves a server-function path no server function has (answered like the others: the
+/// gatekeeper refuses unlisted ones first).
+async fn server_fn_handler(State(services): State<Services>, req: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(services.clone()), req).await
+}
+
+/// Server functions answer every error with 500 and the error as JSON; this sets the status,
+/// once, from the error itself (see [`error::server_fn_status`]). Every other response
+/// passes untouched.
+async fn server_fn_status(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let server_fn = req.uri().path().starts_with(app::api::SERVER_FN_PREFIX);
+    let response = next.run(req).await;
+    if !server_fn || response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // An error is small JSON, but it may quote a field of the request, which the body limit
+    // bounds (`axum`'s default: 2 MB); anything larger is not one of ours.
+    let Ok(bytes) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
+        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Some(status) = error::server_fn_status(&bytes) {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Runs the console until SIGTERM or SIGINT.
@@ -285,9 +323,13 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // The sandbox's metrics cost nothing: fetch them every minute so a demo's charts fill.
     let every = if chosen.sandbox.is_some() { std::time::Duration::from_secs(60) } else { metrics_worker::INTERVAL };
-    let metrics = tokio::spawn(metrics_worker::run(state.clone(), every, stop_rx.clone()));
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
-    let refresher = tokio::spawn(refresher::run(state, std::time::Duration::from_secs(config.refresh_secs), stop_rx));
+    let metrics = tokio::spawn(metrics_worker::run(state.services.clone(), every, stop_rx.clone()));
+    let scheduler = tokio::spawn(scheduler::run(state.services.clone(), stop_rx.clone()));
+    let refresher = tokio::spawn(refresher::run(
+        state.services.clone(),
+        std::time::Duration::from_secs(config.refresh_secs),
+        stop_rx,
+    ));
     tracing::info!(listen = %config.listen, cloud = config.cloud.as_str(), "ShinyFleet is serving on http://{}", config.listen);
     seed::print_sandbox_users(&sandbox_users, listener.local_addr().unwrap_or(config.listen));
     let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())

@@ -3,7 +3,7 @@
 //!
 //! CloudWatch charges per metric requested, whatever the number of datapoints, so the cost
 //! is set by how often each running app's two metrics are asked for. Every [`INTERVAL`] one
-//! cycle plans (see [`app::ssr::metrics::plan_fetch`]) and makes one `utilisation` call for
+//! cycle plans (see [`service::metrics::plan_fetch`]) and makes one `utilisation` call for
 //! every app whose tasks ran since its samples were stored (the adapter splits it into
 //! `GetMetricData` calls of up to 500 queries), over the minutes not yet stored, and stores
 //! the answer. Apps that did not run are not asked about at all.
@@ -12,11 +12,12 @@
 //! stored position does not move, so the next successful call covers the missed minutes.
 //! Once an hour the worker prunes old samples after rolling them up into hours.
 
-use app::ssr::metrics::{self, Pruned};
-use app::ssr::AppState;
 use chrono::{DateTime, Utc};
+use domain::backoff::Backoff;
 use domain::metrics::{MetricWindow, Series};
 use domain::CloudError;
+use service::metrics::{self, Pruned};
+use service::Services;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -96,7 +97,7 @@ impl MetricsPoller {
     /// One cycle: prune when due, then fetch unless waiting to retry. A cloud failure is
     /// absorbed (backoff, logged, reported in the result); only the database failing is an
     /// error.
-    pub async fn cycle(&mut self, state: &AppState) -> Result<MetricsCycle, MetricsError> {
+    pub async fn cycle(&mut self, state: &Services) -> Result<MetricsCycle, MetricsError> {
         let now = state.clock.now();
         let mut done = MetricsCycle::default();
         if self.pruned_at.is_none_or(|at| now - at >= PRUNE_EVERY) {
@@ -115,9 +116,8 @@ impl MetricsPoller {
             }
             Err(MetricsError::Cloud(e)) => {
                 self.failures = self.failures.saturating_add(1);
-                let wait =
-                    chrono::Duration::from_std(retry_delay(self.failures)).unwrap_or(chrono::Duration::minutes(5));
-                self.retry_at = Some(now + wait);
+                let wait = chrono::Duration::from_std(BACKOFF.delay(self.failures)).unwrap_or(chrono::Duration::MAX);
+                self.retry_at = now.checked_add_signed(wait);
                 tracing::warn!(error = %e, failures = self.failures, "fetching the metrics failed; backing off");
                 done.failed = Some(e);
             }
@@ -130,21 +130,23 @@ impl MetricsPoller {
 /// The wait before retrying after `failures` consecutive failures: 30 s, doubling, at most
 /// five minutes.
 pub fn retry_delay(failures: u32) -> Duration {
-    // The poller's backoff, from the first retry's wait (capped at five minutes as well).
-    crate::refresher::next_delay(FIRST_RETRY, failures.saturating_sub(1)).min(MAX_RETRY)
+    BACKOFF.delay(failures.max(1))
 }
+
+/// The worker's backoff (the one every worker uses, from its own first wait).
+const BACKOFF: Backoff = Backoff::new(FIRST_RETRY, MAX_RETRY);
 
 /// Fetches one app's new samples now (its page was opened), unless they are at most
 /// [`FRESH_ENOUGH`] behind or it did not run; through the same plan, so nothing stored is
 /// asked for again. A cloud failure is returned (the page shows what is stored).
-pub async fn fetch_app_now(state: &AppState, app_id: i64) -> Result<MetricsCycle, MetricsError> {
+pub async fn fetch_app_now(state: &Services, app_id: i64) -> Result<MetricsCycle, MetricsError> {
     let mut done = MetricsCycle::default();
     fetch(state, Some(app_id), &mut done).await?;
     Ok(done)
 }
 
 /// Plans, asks and stores: for every app, or for `only` one (skipped when fresh enough).
-async fn fetch(state: &AppState, only: Option<i64>, done: &mut MetricsCycle) -> Result<(), MetricsError> {
+async fn fetch(state: &Services, only: Option<i64>, done: &mut MetricsCycle) -> Result<(), MetricsError> {
     let now = state.clock.now() - PUBLISH_DELAY;
     let end = metrics::floor_minute(now);
     let mut candidates = metrics::fetch_candidates(&state.pool, end, MAX_WINDOW, only).await?;
@@ -178,13 +180,13 @@ async fn fetch(state: &AppState, only: Option<i64>, done: &mut MetricsCycle) -> 
 }
 
 /// Fetches every `interval` (sooner while retrying) until `stop` turns true.
-/// Between cycles, serves the apps whose page was opened (`AppState::metrics_wanted`) with
+/// Between cycles, serves the apps whose page was opened (`Services::metrics_wanted`) with
 /// [`fetch_app_now`], unless CloudWatch is being waited out.
-pub async fn run(state: AppState, interval: Duration, stop: watch::Receiver<bool>) {
-    app::ssr::outside_leptos(work(state, interval, stop)).await
+pub async fn run(state: Services, interval: Duration, stop: watch::Receiver<bool>) {
+    work(state, interval, stop).await
 }
 
-async fn work(state: AppState, interval: Duration, mut stop: watch::Receiver<bool>) {
+async fn work(state: Services, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut poller = MetricsPoller::new();
     loop {
         if let Err(e) = poller.cycle(&state).await {

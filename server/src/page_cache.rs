@@ -21,13 +21,13 @@
 //! through.
 //! A database that cannot be watched (in memory) turns the cache off.
 
-use app::ssr::auth::RequestCtx;
-use app::ssr::AppState;
+use crate::AppState;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use service::auth::RequestCtx;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, SqliteConnection};
 use std::collections::HashMap;

@@ -13,10 +13,12 @@
 //! loop runs every [`ROLLOUT_INTERVAL`] so the app page shows the rollout live; a deploy wakes
 //! it at once.
 
-use app::ssr::{apps, deploys, tasks, AppState};
 use chrono::{DateTime, Utc};
+use domain::backoff::{Backoff, Retries};
 use domain::fleet::{ServiceStatus, TaskFilter};
 use domain::CloudError;
+use service::Services;
+use service::{apps, deploys, tasks};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -55,47 +57,37 @@ pub struct Refreshed {
     pub skipped: Vec<Call>,
 }
 
-/// A call kind's consecutive failures and when it may be tried again.
-#[derive(Debug, Clone, Copy)]
-struct Backoff {
-    failures: u32,
-    retry_at: DateTime<Utc>,
-}
-
 /// The poller's memory between cycles: the backoff of each call kind.
 #[derive(Debug)]
 pub struct Poller {
-    interval: Duration,
-    backoff: HashMap<Call, Backoff>,
+    backoff: Retries<Call>,
 }
 
 impl Poller {
     pub fn new(interval: Duration) -> Self {
-        Self { interval, backoff: HashMap::new() }
+        Self { backoff: Retries::new(backoff(interval)) }
     }
 
     fn due(&self, call: Call, now: DateTime<Utc>) -> bool {
-        self.backoff.get(&call).is_none_or(|b| now >= b.retry_at)
+        self.backoff.due(&call, now)
     }
 
     fn failed(&mut self, call: Call, now: DateTime<Utc>) {
-        let failures = self.backoff.get(&call).map_or(0, |b| b.failures).saturating_add(1);
-        let wait = chrono::Duration::from_std(next_delay(self.interval, failures)).unwrap_or(chrono::Duration::MAX);
-        self.backoff.insert(call, Backoff { failures, retry_at: now + wait });
+        self.backoff.failed(call, now);
     }
 
     fn succeeded(&mut self, call: Call) {
-        self.backoff.remove(&call);
+        self.backoff.succeeded(&call);
     }
 
     /// How many times in a row `call` has failed.
     pub fn failures(&self, call: Call) -> u32 {
-        self.backoff.get(&call).map_or(0, |b| b.failures)
+        self.backoff.failures(&call)
     }
 
     /// One cycle. Cloud failures are absorbed (backoff, stale marker, logged); only the
     /// database failing is an error.
-    pub async fn cycle(&mut self, state: &AppState) -> Result<Refreshed, RefreshError> {
+    pub async fn cycle(&mut self, state: &Services) -> Result<Refreshed, RefreshError> {
         let watched = apps::watched(&state.pool).await?;
         let mut done = Refreshed { apps: watched.len(), rolling_out: false, tasks: 0, failed: vec![], skipped: vec![] };
         if watched.is_empty() {
@@ -154,7 +146,7 @@ impl Poller {
 /// Lists the cluster's tasks, describes those not already recorded as stopped (and those
 /// recorded as live, to see them stop), records each task of a watched app, and closes the
 /// live ones ECS no longer knows. Returns how many task records were written.
-async fn poll_tasks(state: &AppState, by_slug: &HashMap<&str, i64>) -> Result<usize, RefreshError> {
+async fn poll_tasks(state: &Services, by_slug: &HashMap<&str, i64>) -> Result<usize, RefreshError> {
     let fleet = &state.cloud.fleet;
     let running = fleet.list_cluster_tasks(TaskFilter::Running).await?;
     let stopped = fleet.list_cluster_tasks(TaskFilter::Stopped).await?;
@@ -191,7 +183,7 @@ async fn poll_tasks(state: &AppState, by_slug: &HashMap<&str, i64>) -> Result<us
 }
 
 /// One cycle with no memory of earlier ones (tests, and the first cycle).
-pub async fn refresh_once(state: &AppState) -> Result<Refreshed, RefreshError> {
+pub async fn refresh_once(state: &Services) -> Result<Refreshed, RefreshError> {
     let mut poller = Poller::new(Duration::from_secs(15));
     let done = poller.cycle(state).await?;
     if let Some(call) = done.failed.first() {
@@ -200,19 +192,27 @@ pub async fn refresh_once(state: &AppState) -> Result<Refreshed, RefreshError> {
     Ok(done)
 }
 
-/// The delay before a call is tried again: the interval, doubling per consecutive failure up
-/// to five minutes.
+/// The poller's backoff: twice the interval after the first failure, doubling per further
+/// one, at most five minutes (or the interval, when that is longer).
+fn backoff(interval: Duration) -> Backoff {
+    Backoff::new(interval.saturating_mul(2), Duration::from_secs(300).max(interval))
+}
+
+/// The delay before a call is tried again after `consecutive_failures`: the interval,
+/// doubling per consecutive failure up to five minutes.
 pub fn next_delay(interval: Duration, consecutive_failures: u32) -> Duration {
-    let factor = 2u32.saturating_pow(consecutive_failures.min(16));
-    interval.saturating_mul(factor).min(Duration::from_secs(300).max(interval))
+    match consecutive_failures {
+        0 => interval,
+        n => backoff(interval).delay(n),
+    }
 }
 
 /// Polls until `stop` turns true.
-pub async fn run(state: AppState, interval: Duration, stop: watch::Receiver<bool>) {
-    app::ssr::outside_leptos(work(state, interval, stop)).await
+pub async fn run(state: Services, interval: Duration, stop: watch::Receiver<bool>) {
+    work(state, interval, stop).await
 }
 
-async fn work(state: AppState, interval: Duration, mut stop: watch::Receiver<bool>) {
+async fn work(state: Services, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut poller = Poller::new(interval);
     loop {
         let delay = match poller.cycle(&state).await {

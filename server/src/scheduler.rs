@@ -2,58 +2,52 @@
 //!
 //! It does not poll on a fixed interval: after each pass it sleeps until the earliest
 //! instant any app is due (a transition, an override's end, a retry), or until a schedule
-//! changes (`AppState::schedule_changed`), or until its lease needs renewing. The first
+//! changes (`Services::schedule_changed`), or until its lease needs renewing. The first
 //! pass after start-up is the catch-up: each app is put in the state its schedule wants
-//! now, once (see `app::ssr::schedules` for the rules).
+//! now, once (see `service::schedules` for the rules).
 //!
 //! Two consoles on one database never both act: a pass runs only while this console holds
 //! the lease row; the other keeps trying to take it, and does once it expired (the holder
 //! stopped or died) or was released at shutdown.
 
-use app::ssr::schedules::{self, Pass};
-use app::ssr::AppState;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use domain::backoff::{Backoff, Retries};
+use service::schedules::{self, Pass};
+use service::Services;
 use std::time::Duration;
 use tokio::sync::watch;
 
 /// How long a lease lasts; the holder renews it every third of that.
 pub const LEASE: Duration = Duration::from_secs(30);
-/// The first retry of a failed act, doubled up to [`MAX_RETRY`].
-const FIRST_RETRY: Duration = Duration::from_secs(15);
-const MAX_RETRY: Duration = Duration::from_secs(600);
+/// A failed act's retries: 15 s, doubling, at most ten minutes.
+const BACKOFF: Backoff = Backoff::new(Duration::from_secs(15), Duration::from_secs(600));
 
 /// The scheduler's memory between passes: which apps failed, and when to try them again.
 pub struct Scheduler {
     holder: String,
-    retries: HashMap<i64, (u32, DateTime<Utc>)>,
+    retries: Retries<i64>,
 }
 
 impl Scheduler {
     /// `holder` names this console in the lease (unique per process).
     pub fn new(holder: impl Into<String>) -> Self {
-        Self { holder: holder.into(), retries: HashMap::new() }
+        Self { holder: holder.into(), retries: Retries::new(BACKOFF) }
     }
 
     /// One pass at the clock's now; failed apps wait for their retry instant.
-    pub async fn pass(&mut self, state: &AppState) -> Result<Pass, app::error::AppError> {
+    pub async fn pass(&mut self, state: &Services) -> Result<Pass, service::Error> {
         let now = state.clock.now();
-        let waiting: Vec<i64> = self.retries.iter().filter(|(_, (_, at))| *at > now).map(|(id, _)| *id).collect();
+        let waiting = self.retries.waiting(now);
         let lease = chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(30));
         let (pass, outcomes) = schedules::run_once(state, &self.holder, lease, &|id| waiting.contains(&id)).await?;
         // A retry whose time came but that had nothing left to do (the app was changed,
         // deployed, deleted meanwhile) is over.
-        self.retries.retain(|id, (_, at)| *at > now || outcomes.iter().any(|(o, _)| o == id));
+        self.retries.retain(|id, r| r.at > now || outcomes.iter().any(|(o, _)| o == id));
         for (app_id, outcome) in outcomes {
             match outcome {
-                Ok(()) => {
-                    self.retries.remove(&app_id);
-                }
+                Ok(()) => self.retries.succeeded(&app_id),
                 Err(_) => {
-                    let attempts = self.retries.get(&app_id).map_or(0, |(n, _)| *n) + 1;
-                    let wait = FIRST_RETRY.saturating_mul(2u32.saturating_pow(attempts - 1)).min(MAX_RETRY);
-                    let at = now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::minutes(10));
-                    self.retries.insert(app_id, (attempts, at));
+                    self.retries.failed(app_id, now);
                 }
             }
         }
@@ -63,7 +57,7 @@ impl Scheduler {
     /// How long to sleep after `pass`: until the next due instant or retry, at most a third
     /// of the lease (to renew it, or to try to take it).
     pub fn next_delay(&self, pass: &Pass, now: DateTime<Utc>) -> Duration {
-        let retry = self.retries.values().map(|(_, at)| *at).filter(|at| *at > now).min();
+        let retry = self.retries.next_after(now);
         let due = [pass.next_due, retry].into_iter().flatten().min();
         let cap = LEASE / 3;
         match due {
@@ -78,11 +72,11 @@ impl Scheduler {
 }
 
 /// Runs the scheduler until `stop` says so; gives the lease up on the way out.
-pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
-    app::ssr::outside_leptos(work(state, stop)).await
+pub async fn run(state: Services, stop: watch::Receiver<bool>) {
+    work(state, stop).await
 }
 
-async fn work(state: AppState, mut stop: watch::Receiver<bool>) {
+async fn work(state: Services, mut stop: watch::Receiver<bool>) {
     let holder = format!("console-{}-{}", std::process::id(), state.clock.now().timestamp_millis());
     let mut scheduler = Scheduler::new(holder);
     loop {
@@ -90,7 +84,7 @@ async fn work(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(pass) => scheduler.next_delay(&pass, state.clock.now()),
             Err(e) => {
                 tracing::error!(error = %e, "the scheduler could not use the database");
-                FIRST_RETRY
+                BACKOFF.first
             }
         };
         tokio::select! {

@@ -2,12 +2,12 @@
 //! given a service for each app in the database; with `--demo` (the default for the
 //! sandbox) a few demo apps are first added to the database, once.
 
-use app::ssr::apps;
 use chrono::{DateTime, Utc};
 use cloud::sandbox::Sandbox;
 use domain::definition::Network;
 use domain::fleet::Fleet;
 use domain::{AppDefinition, AppInput, Architecture};
+use service::apps;
 use sqlx::SqlitePool;
 
 const ECR: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
@@ -80,7 +80,7 @@ pub async fn prepare_sandbox(
         let def = &app.definition;
         // What ran last: the image of the last completed deploy (a failed one was rolled back).
         let image =
-            app::ssr::deploys::last_completed_image(pool, app.id).await?.unwrap_or_else(|| def.image.to_string());
+            service::deploys::last_completed_image(pool, app.id).await?.unwrap_or_else(|| def.image.to_string());
         let revision = sandbox.register_task_definition(&def.task_definition(&image, "us-east-1")).await?;
         sandbox.create_service(&def.service(&revision.arn, &network)).await?;
     }

@@ -59,7 +59,7 @@ async fn the_cached_view_says_what_is_missing_and_what_is_stale() {
     let html = c.get("/").await.text().await.unwrap();
     assert!(html.contains("not deployed"));
     // The database marker for staleness survives a failed refresh and is cleared by a good one.
-    app::ssr::apps::mark_stale(&c.state.pool, "throttled", domain::Clock::now(c.clock.as_ref())).await.unwrap();
+    service::apps::mark_stale(&c.state.pool, "throttled", domain::Clock::now(c.clock.as_ref())).await.unwrap();
     let html = c.get("/").await.text().await.unwrap();
     assert!(html.contains("stale since"));
     server::refresher::refresh_once(&c.state).await.unwrap();

@@ -28,7 +28,7 @@ async fn console(zone: &str) -> TestConsole {
             ..AppInput::defaults()
         })
         .expect("valid app");
-        app::ssr::apps::insert_if_missing(&c.state.pool, &def, t("2026-11-01T00:00:00Z")).await.expect("insert");
+        service::apps::insert_if_missing(&c.state.pool, &def, t("2026-11-01T00:00:00Z")).await.expect("insert");
     }
     c
 }
@@ -186,7 +186,7 @@ async fn a_console_with_bad_cost_settings_does_not_start() {
 async fn fixed_costs_nobody_ran_under_are_still_the_fleets() {
     // A $1/hour load balancer, and no app ran this month: the fleet still paid for it.
     let c = TestConsole::with(&["--fixed-costs", "load-balancer=1"]).await;
-    let view = app::ssr::costs::view(&c.state).await.expect("costs");
+    let view = service::costs::view(&c.state).await.expect("costs");
     // 30 November, 09:00 UTC: 29 days and 9 hours so far, 15 hours to go.
     assert_eq!(view.fleet.month_to_date.micros(), 705_000_000);
     assert_eq!(view.unassigned_fixed.micros(), 705_000_000);

@@ -114,7 +114,7 @@ async fn the_load_balancers_signed_header_signs_users_in_and_nothing_else_does()
     assert_eq!(get(Some(balancer.header(support::VIEWER, now))).await.unwrap().status(), 200);
     c.sandbox.disable(support::VIEWER).await.unwrap();
     let mut tx = c.state.pool.begin().await.unwrap();
-    app::ssr::auth::revoke_sessions(&mut tx, support::VIEWER, domain::Clock::now(c.clock.as_ref())).await.unwrap();
+    service::auth::revoke_sessions(&mut tx, support::VIEWER, domain::Clock::now(c.clock.as_ref())).await.unwrap();
     tx.commit().await.unwrap();
     c.advance(1);
     assert_eq!(get(Some(balancer.header(support::VIEWER, now))).await.unwrap().status(), StatusCode::FORBIDDEN);

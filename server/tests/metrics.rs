@@ -5,8 +5,6 @@
 
 mod support;
 
-use app::ssr::metrics::{self, Resolution};
-use app::ssr::Cloud;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use cloud::sandbox::Sandbox;
@@ -15,6 +13,8 @@ use domain::fleet::{Fleet, ServiceUpdate};
 use domain::metrics::{MetricKind, MetricWindow, Metrics, Series};
 use domain::{AppDefinition, AppInput, Clock, CloudError};
 use server::metrics_worker::{self, MetricsPoller};
+use service::metrics::{self, Resolution};
+use service::Cloud;
 use std::sync::{Arc, Mutex};
 use support::TestConsole;
 
@@ -74,8 +74,8 @@ impl Harness {
                 ..AppInput::defaults()
             })
             .expect("a valid app");
-            assert!(app::ssr::apps::insert_if_missing(&self.c.state.pool, &def, self.now()).await.unwrap());
-            ids.push(app::ssr::apps::get(&self.c.state.pool, def.slug.as_str()).await.unwrap().id);
+            assert!(service::apps::insert_if_missing(&self.c.state.pool, &def, self.now()).await.unwrap());
+            ids.push(service::apps::get(&self.c.state.pool, def.slug.as_str()).await.unwrap().id);
             if !idle {
                 let td =
                     self.c.sandbox.register_task_definition(&def.task_definition(IMAGE, "us-east-1")).await.unwrap();
@@ -465,7 +465,8 @@ async fn opening_an_apps_page_wakes_the_worker_for_that_app_alone() {
     h.apps(0, 2, false).await;
     h.pass(300).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(metrics_worker::run(h.c.state.clone(), std::time::Duration::from_secs(3600), stopped));
+    let worker =
+        tokio::spawn(metrics_worker::run(h.c.state.services.clone(), std::time::Duration::from_secs(3600), stopped));
     assert_eq!(calls_soon(&h).await.len(), 1, "the first cycle, for every app");
     h.pass(300).await;
     let viewer = h.c.client_for(support::VIEWER).await;

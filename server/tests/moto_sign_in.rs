@@ -7,13 +7,13 @@
 mod moto;
 mod support;
 
-use app::ssr::Cloud;
 use cloud::aws::CognitoDirectory;
 use cloud::jwt::JwtVerifier;
 use domain::directory::{Directory, Invitation};
 use domain::SystemClock;
 use reqwest::StatusCode;
 use serde_json::Value;
+use service::Cloud;
 use std::sync::Arc;
 use support::TestConsole;
 

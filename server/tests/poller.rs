@@ -5,7 +5,6 @@
 
 mod support;
 
-use app::ssr::Cloud;
 use async_trait::async_trait;
 use cloud::sandbox::Sandbox;
 use domain::definition::Network;
@@ -15,6 +14,7 @@ use domain::fleet::{
 };
 use domain::{AppDefinition, AppInput, CloudError};
 use server::refresher::{Call, Poller};
+use service::Cloud;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -116,7 +116,7 @@ impl Harness {
             })
             .expect("a valid app");
             let now = domain::Clock::now(self.c.clock.as_ref());
-            assert!(app::ssr::apps::insert_if_missing(&self.c.state.pool, &def, now).await.unwrap());
+            assert!(service::apps::insert_if_missing(&self.c.state.pool, &def, now).await.unwrap());
             let td = self.c.sandbox.register_task_definition(&def.task_definition(image, "us-east-1")).await.unwrap();
             self.c.sandbox.create_service(&def.service(&td.arn, &network)).await.unwrap();
         }
@@ -236,7 +236,7 @@ impl Harness {
         })
         .unwrap();
         let now = domain::Clock::now(self.c.clock.as_ref());
-        app::ssr::apps::insert_if_missing(&self.c.state.pool, &def, now).await.unwrap();
+        service::apps::insert_if_missing(&self.c.state.pool, &def, now).await.unwrap();
         let td = self
             .c
             .sandbox

@@ -330,7 +330,7 @@ type Switch = std::sync::Arc<std::sync::Mutex<Option<domain::CloudError>>>;
 async fn flaky_console() -> (TestConsole, Switch, reqwest::Client) {
     let fail: Switch = Default::default();
     let switch = fail.clone();
-    let c = TestConsole::with_cloud(&[], move |sandbox, _| app::ssr::Cloud {
+    let c = TestConsole::with_cloud(&[], move |sandbox, _| service::Cloud {
         fleet: std::sync::Arc::new(Flaky { ecs: sandbox.clone(), fail: switch }),
         ..server::sandbox_cloud(sandbox)
     })
@@ -343,7 +343,7 @@ async fn flaky_console() -> (TestConsole, Switch, reqwest::Client) {
         ..domain::AppInput::defaults()
     })
     .expect("valid app");
-    app::ssr::apps::insert_if_missing(&c.state.pool, &def, domain::Clock::now(c.clock.as_ref())).await.expect("app");
+    service::apps::insert_if_missing(&c.state.pool, &def, domain::Clock::now(c.clock.as_ref())).await.expect("app");
     let td = c.sandbox.register_task_definition(&def.task_definition("x@sha256:1", "us-east-1")).await.expect("td");
     c.sandbox.create_service(&def.service(&td.arn, &c.state.deploy.network)).await.expect("service");
     c.advance(60);

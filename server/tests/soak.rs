@@ -67,7 +67,7 @@ const SAVE: &str = "schedule.save";
 const UNSCHEDULE: &str = "schedule.delete";
 const OVERRIDE: &str = "schedule.override";
 const CLEAR: &str = "schedule.override_clear";
-/// The scheduler's actor in the audit log (`app::ssr::schedules::SCHEDULER`).
+/// The scheduler's actor in the audit log (`service::schedules::SCHEDULER`).
 const SCHEDULER: &str = "scheduler";
 
 fn soak_secs() -> u64 {
@@ -710,9 +710,11 @@ async fn fifty_clients_read_and_write_while_the_workers_run() {
 
     // The console's background work, as `server::run` starts it (the poller every second).
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let refresher = tokio::spawn(server::refresher::run(c.state.clone(), Duration::from_secs(1), stop_rx.clone()));
-    let scheduler = tokio::spawn(server::scheduler::run(c.state.clone(), stop_rx.clone()));
-    let metrics = tokio::spawn(server::metrics_worker::run(c.state.clone(), Duration::from_secs(60), stop_rx.clone()));
+    let refresher =
+        tokio::spawn(server::refresher::run(c.state.services.clone(), Duration::from_secs(1), stop_rx.clone()));
+    let scheduler = tokio::spawn(server::scheduler::run(c.state.services.clone(), stop_rx.clone()));
+    let metrics =
+        tokio::spawn(server::metrics_worker::run(c.state.services.clone(), Duration::from_secs(60), stop_rx.clone()));
     let step = (MAX_SIMULATED_SECS / (secs * 10)).clamp(1, MAX_STEP_SECS);
     let clock_start = domain::Clock::now(c.clock.as_ref());
     let ticker = {

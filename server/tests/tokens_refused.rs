@@ -3,7 +3,6 @@
 
 mod support;
 
-use app::ssr::Cloud;
 use async_trait::async_trait;
 use base64::Engine;
 use cloud::jwt::{JwksSource, JwtConfig, JwtVerifier};
@@ -12,6 +11,7 @@ use domain::directory::{Directory, Invitation, PasswordPolicy, SignIn, Tokens, U
 use domain::CloudError;
 use reqwest::StatusCode;
 use serde_json::Value;
+use service::Cloud;
 use std::sync::{Arc, Mutex};
 use support::{TestConsole, ADMIN, PASSWORD};
 

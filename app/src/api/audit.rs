@@ -15,9 +15,9 @@ pub async fn load_audit(
     to: Option<String>,
     before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
-    crate::ssr::auth::require(domain::Role::Viewer)?;
-    let state = crate::ssr::state()?;
+    crate::request::require(domain::Role::Viewer)?;
+    let state = crate::request::services()?;
     let filter = crate::model::AuditFilter::parse(actor, action, target, from.as_deref(), to.as_deref())
-        .map_err(crate::ssr::auth::respond)?;
-    crate::ssr::audit::page(&state.pool, &filter, before).await.map_err(crate::ssr::internal)
+        .map_err(AppError::from)?;
+    Ok(service::audit::page(&state.pool, &filter, before).await?)
 }

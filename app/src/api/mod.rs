@@ -1,5 +1,5 @@
 //! Server functions: thin. Each takes the state from context, checks the caller's role,
-//! calls one function of [`crate::ssr`], and maps its error.
+//! calls one use case of the `service` crate, and maps its error (`?` converts it).
 //!
 //! [`ACCESS`] lists every server function with the access it needs. The server refuses a
 //! call before the function runs when the caller's role is too weak, and refuses any server
@@ -77,16 +77,16 @@ pub fn access_of(path: &str) -> Option<Access> {
 /// Every registered app with its cached live status.
 #[server(prefix = "/sfn", endpoint = "fleet")]
 pub async fn load_fleet() -> Result<FleetView, AppError> {
-    crate::ssr::auth::require(Role::Viewer)?;
-    let state = crate::ssr::state()?;
-    let costs = crate::ssr::costs::today_by_app(&state).await?;
-    crate::ssr::apps::fleet_view(&state.pool, state.clock.now(), &costs).await.map_err(crate::ssr::internal)
+    crate::request::require(Role::Viewer)?;
+    let state = crate::request::services()?;
+    let costs = service::costs::today_by_app(&state).await?;
+    Ok(service::apps::fleet_view(&state.pool, state.clock.now(), &costs).await?)
 }
 
 /// What this console is connected to.
 #[server(prefix = "/sfn", endpoint = "console_info")]
 pub async fn load_console_info() -> Result<ConsoleInfo, AppError> {
-    crate::ssr::auth::require(Role::Viewer)?;
-    let state = crate::ssr::state()?;
+    crate::request::require(Role::Viewer)?;
+    let state = crate::request::services()?;
     Ok(state.info.clone())
 }

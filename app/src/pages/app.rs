@@ -12,7 +12,7 @@ use crate::pages::{
 };
 use crate::shell::CurrentUser;
 use chrono::{DateTime, Utc};
-use domain::fleet::{AppState, RolloutState};
+use domain::fleet::{LiveState, RolloutState};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -192,7 +192,7 @@ fn admin_only_deploy(
 
 /// Whether a rollout is on: a deploy in progress, or the service still settling.
 fn rolling_out(d: &AppDetail) -> bool {
-    d.in_progress().is_some() || d.live.as_ref().is_some_and(|l| l.state == AppState::Deploying)
+    d.in_progress().is_some() || d.live.as_ref().is_some_and(|l| l.state == LiveState::Deploying)
 }
 
 /// The app's name, state and slug, with the way to its edit form.

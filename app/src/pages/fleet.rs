@@ -5,7 +5,7 @@ use crate::model::{age, AppSummary, FleetView};
 use crate::pages::chart::Sparkline;
 use crate::pages::{rollout_class, rollout_words, ErrorNotice};
 use chrono::{DateTime, Utc};
-use domain::fleet::AppState;
+use domain::fleet::LiveState;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -88,12 +88,12 @@ fn matches(app: &AppSummary, filter: &str) -> bool {
 fn order(a: &AppSummary, b: &AppSummary, by: SortBy) -> std::cmp::Ordering {
     let name = |x: &AppSummary| (x.name.to_lowercase(), x.slug.clone());
     let rank = |x: &AppSummary| match x.live.as_ref().map(|l| l.state) {
-        Some(AppState::Failed) => 0,
-        Some(AppState::Unhealthy) => 1,
-        Some(AppState::Deploying) => 2,
-        Some(AppState::Running) => 3,
-        Some(AppState::ScaledToZero) => 4,
-        Some(AppState::NotDeployed) => 5,
+        Some(LiveState::Failed) => 0,
+        Some(LiveState::Unhealthy) => 1,
+        Some(LiveState::Deploying) => 2,
+        Some(LiveState::Running) => 3,
+        Some(LiveState::ScaledToZero) => 4,
+        Some(LiveState::NotDeployed) => 5,
         None => 6,
     };
     let primary = match by {
@@ -209,7 +209,7 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
     };
     // The rollout's reason says something only when it failed (e.g. the circuit breaker's
     // message); "deployment … in progress/completed" repeats the badge.
-    let reason = app.live.as_ref().filter(|l| l.state == AppState::Failed).and_then(|l| l.rollout_reason.clone());
+    let reason = app.live.as_ref().filter(|l| l.state == LiveState::Failed).and_then(|l| l.rollout_reason.clone());
     let slug = app.slug.clone();
     view! {
         <tr class:hidden=hidden data-slug=slug>
@@ -241,13 +241,13 @@ fn FleetRow(app: AppSummary, now: DateTime<Utc>, hidden: impl Fn() -> bool + Sen
     }
 }
 
-pub fn state_badge(state: AppState) -> AnyView {
+pub fn state_badge(state: LiveState) -> AnyView {
     let class = match state {
-        AppState::Running => "badge badge-ok",
-        AppState::Deploying => "badge badge-info",
-        AppState::ScaledToZero => "badge badge-muted",
-        AppState::Failed | AppState::Unhealthy => "badge badge-bad",
-        AppState::NotDeployed => "badge badge-muted",
+        LiveState::Running => "badge badge-ok",
+        LiveState::Deploying => "badge badge-info",
+        LiveState::ScaledToZero => "badge badge-muted",
+        LiveState::Failed | LiveState::Unhealthy => "badge badge-bad",
+        LiveState::NotDeployed => "badge badge-muted",
     };
     view! { <span class=class>{state.label()}</span> }.into_any()
 }

@@ -62,7 +62,7 @@ mod tests {
     use super::super::ManualClock;
     use super::*;
     use chrono::{DateTime, Duration, TimeZone, Utc};
-    use domain::fleet::{AppState, RolloutState};
+    use domain::fleet::{LiveState, RolloutState};
     use domain::metrics::{MetricKind, MetricWindow, Metrics};
     use domain::Architecture;
     use std::sync::Arc;
@@ -273,7 +273,7 @@ mod tests {
         assert!(primary.id.starts_with("ecs-svc/") && primary.id.len() == "ecs-svc/".len() + 19, "{}", primary.id);
         assert_eq!((created.running_count, created.pending_count, created.desired_count), (0, 2, 2));
         assert_eq!(created.arn, "arn:aws:ecs:us-east-1:000000000000:service/shinyfleet-sandbox/census");
-        assert_eq!(AppState::derive(&created.status, 2, 0, primary.rollout_state), AppState::Deploying);
+        assert_eq!(LiveState::derive(&created.status, 2, 0, primary.rollout_state), LiveState::Deploying);
 
         w.advance(10);
         let settled = w.service("census").await;
@@ -281,7 +281,7 @@ mod tests {
         assert_eq!(done.id, primary.id);
         assert_eq!(done.rollout_state, Some(RolloutState::Completed));
         assert_eq!((settled.running_count, settled.pending_count), (2, 0));
-        assert_eq!(AppState::derive(&settled.status, 2, 2, done.rollout_state), AppState::Running);
+        assert_eq!(LiveState::derive(&settled.status, 2, 2, done.rollout_state), LiveState::Running);
         let tasks = w.tasks("census", TaskFilter::Running).await;
         let started =
             format!("has started 2 tasks: (task {}) (task {}).", task_id(&tasks[0].arn), task_id(&tasks[1].arn));
@@ -431,8 +431,8 @@ mod tests {
         assert_eq!(primary.rollout_reason.as_deref(), Some(CIRCUIT_BREAKER));
         assert_eq!((primary.failed_tasks, s.running_count, s.pending_count), (3, 0, 0));
         assert_eq!(
-            AppState::derive(&s.status, s.desired_count, s.running_count, primary.rollout_state),
-            AppState::Failed
+            LiveState::derive(&s.status, s.desired_count, s.running_count, primary.rollout_state),
+            LiveState::Failed
         );
         assert!(w.tasks("census", TaskFilter::Running).await.is_empty());
         assert_eq!(w.tasks("census", TaskFilter::Stopped).await.len(), 3);
@@ -490,7 +490,7 @@ mod tests {
         assert!(stopped.iter().all(|t| t.last_status == "STOPPED" && t.stopped_at.is_some()));
         let s = w.service("census").await;
         let rollout = s.primary().and_then(|d| d.rollout_state);
-        assert_eq!(AppState::derive(&s.status, 0, 0, rollout), AppState::ScaledToZero);
+        assert_eq!(LiveState::derive(&s.status, 0, 0, rollout), LiveState::ScaledToZero);
         assert_eq!(s.events[0].message, "(service census) has reached a steady state.");
 
         let on = w.update("census", None, Some(1)).await;

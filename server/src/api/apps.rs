@@ -3,22 +3,29 @@
 //! the OpenAPI document served at `/api/v1/openapi.json`.
 
 use super::{ApiCaller, ApiError, ApiJson};
-use app::error::AppError;
-use app::model::DeployRecord;
-use app::ssr::apps::AppRecord;
-use app::ssr::auth::Caller;
-use app::ssr::{apps, deploys, AppState};
+use crate::error::AppError;
+use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use domain::view::DeployRecord;
 use domain::AppInput;
 use domain::Role;
 use serde::{Deserialize, Deserializer, Serialize};
+use service::apps::AppRecord;
+use service::auth::Caller;
+use service::{apps, deploys};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 /// An app as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -189,35 +196,113 @@ pub struct RollbackBody {
     revision: i64,
 }
 
-/// The error body of every failed request.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorJson {
-    error: ErrorDetail,
+/// The body of every error answer, `{"error": {"code", "message", "field"?, "fields"?}}`, as
+/// [`crate::error::ApiError`] writes it. For the document only: its schema (written by hand,
+/// below) lists in `code` every code an [`AppError`] can have ([`error_codes`]).
+pub struct ApiErrorBody;
+
+impl PartialSchema for ApiErrorBody {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+        let mut statuses: Vec<String> = Vec::new();
+        for e in each_error() {
+            let status = format!("`{}` ({})", e.code(), e.status());
+            if !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        }
+        let code = text(&format!(
+            "What went wrong, for programs to branch on, with the status it comes with: {}. \
+             `bad_credentials`, `no_access` and `too_many_attempts` answer the console's sign-in only.",
+            statuses.join(", ")
+        ))
+        .enum_values(Some(error_codes()));
+        let fields = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("422 only: every field refused, with its message."))
+            .additional_properties(Some(text("Why the field was refused.")));
+        let error = ObjectBuilder::new()
+            .property("code", code)
+            .required("code")
+            .property("message", text("For people; branch on the status and `code`, not on this."))
+            .required("message")
+            .property("field", text("422 only: the first field refused."))
+            .property("fields", fields);
+        ObjectBuilder::new()
+            .description(Some("The body of every error answer."))
+            .property("error", error)
+            .required("error")
+            .into()
+    }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-struct ErrorDetail {
-    /// `invalid`, `not_found`, `conflict`, `forbidden`, `unauthorized`, `unavailable`, `bad_request`, `internal`.
-    code: String,
-    message: String,
-    /// The first field refused (422).
-    field: Option<String>,
-    /// Every field refused, with its message (422).
-    fields: Option<BTreeMap<String, String>>,
+impl ToSchema for ApiErrorBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ApiErrorBody")
+    }
+}
+
+/// One error of each kind [`AppError`] has: what [`error_codes`] reads the codes from.
+fn each_error() -> Vec<AppError> {
+    let each = vec![
+        AppError::Unauthorized,
+        AppError::BadCredentials,
+        AppError::NoAccess { email: String::new(), admins: String::new(), viewers: String::new() },
+        AppError::TooManyAttempts { minutes: 1 },
+        AppError::Forbidden,
+        AppError::NotFound,
+        AppError::Conflict(String::new()),
+        AppError::invalid("field", "message"),
+        AppError::InvalidFields(vec![]),
+        AppError::Unavailable,
+        AppError::Internal,
+        AppError::Request(String::new()),
+    ];
+    for e in &each {
+        // No wildcard: a new kind of error does not compile here until it is listed above.
+        match e {
+            AppError::Unauthorized
+            | AppError::BadCredentials
+            | AppError::NoAccess { .. }
+            | AppError::TooManyAttempts { .. }
+            | AppError::Forbidden
+            | AppError::NotFound
+            | AppError::Conflict(_)
+            | AppError::Invalid { .. }
+            | AppError::InvalidFields(_)
+            | AppError::Unavailable
+            | AppError::Internal
+            | AppError::Request(_) => {}
+        }
+    }
+    each
+}
+
+/// Every `code` an API error can have ([`AppError::code`]), each once: the values the
+/// document allows in [`ApiErrorBody`]'s `code`.
+pub fn error_codes() -> Vec<&'static str> {
+    let mut codes = Vec::new();
+    for e in each_error() {
+        if !codes.contains(&e.code()) {
+            codes.push(e.code());
+        }
+    }
+    codes
 }
 
 /// `GET /api/v1/apps`
-#[utoipa::path(get, path = "/api/v1/apps", tag = "apps",
+#[utoipa::path(get, path = "/api/v1/apps", tag = "apps", operation_id = "list_apps",
     responses((status = 200, description = "Every app not deleted, by slug", body = Vec<AppJson>)))]
 pub async fn list(State(state): State<AppState>, ApiCaller(caller): ApiCaller) -> Result<Json<Vec<AppJson>>, ApiError> {
     Ok(Json(apps::list(&state.pool).await?.iter().map(|a| AppJson::of(a, &caller)).collect()))
 }
 
 /// `POST /api/v1/apps`
-#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", request_body = AppBody,
+#[utoipa::path(post, path = "/api/v1/apps", tag = "apps", operation_id = "create_app", request_body = AppBody,
     responses(
         (status = 201, description = "Registered (not deployed yet)", body = AppJson),
-        (status = 422, description = "A field is invalid, or the slug is taken", body = ErrorJson),
+        (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = ApiErrorBody),
+        (status = 422, description = "A field is invalid, or the slug is taken", body = ApiErrorBody),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -275,8 +360,12 @@ pub struct TaskJson {
 }
 
 /// `GET /api/v1/apps/{slug}`
-#[utoipa::path(get, path = "/api/v1/apps/{slug}", tag = "apps", params(("slug" = String, Path)),
-    responses((status = 200, body = AppStatusJson), (status = 404, body = ErrorJson)))]
+#[utoipa::path(get, path = "/api/v1/apps/{slug}", tag = "apps", operation_id = "show_app",
+    params(("slug" = String, Path)),
+    responses(
+        (status = 200, description = "The app with what the console last saw of it", body = AppStatusJson),
+        (status = 404, description = "No such app", body = ApiErrorBody),
+    ))]
 pub async fn show(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -313,12 +402,15 @@ pub async fn show(
 }
 
 /// `PATCH /api/v1/apps/{slug}`
-#[utoipa::path(patch, path = "/api/v1/apps/{slug}", tag = "apps", params(("slug" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/apps/{slug}", tag = "apps", operation_id = "update_app",
+    params(("slug" = String, Path)),
     request_body = AppBody,
     responses(
         (status = 200, description = "Changed; the next deploy applies it", body = AppJson),
-        (status = 404, body = ErrorJson),
-        (status = 422, body = ErrorJson),
+        (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = ApiErrorBody),
+        (status = 404, description = "No such app", body = ApiErrorBody),
+        (status = 409, description = "The app was changed meanwhile (by someone else or a deploy); read it again", body = ApiErrorBody),
+        (status = 422, description = "A field is invalid, or the slug would change", body = ApiErrorBody),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -333,10 +425,13 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/apps/{slug}` (the path is the confirmation)
-#[utoipa::path(delete, path = "/api/v1/apps/{slug}", tag = "apps", params(("slug" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/apps/{slug}", tag = "apps", operation_id = "delete_app",
+    params(("slug" = String, Path)),
     responses(
         (status = 204, description = "The service was scaled to zero and deleted; the app's history stays"),
-        (status = 404, body = ErrorJson),
+        (status = 404, description = "No such app", body = ApiErrorBody),
+        (status = 409, description = "A deploy of the app is in progress, or the cloud refused", body = ApiErrorBody),
+        (status = 503, description = "The cloud is unavailable; the app was kept", body = ApiErrorBody),
     ))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -385,15 +480,17 @@ fn accepted(deploy: DeployRecord, started: bool) -> Response {
 }
 
 /// `POST /api/v1/apps/{slug}/deploys`
-#[utoipa::path(post, path = "/api/v1/apps/{slug}/deploys", tag = "deploys",
+#[utoipa::path(post, path = "/api/v1/apps/{slug}/deploys", tag = "deploys", operation_id = "deploy_app",
     params(("slug" = String, Path), ("Idempotency-Key" = Option<String>, Header,
         description = "Retrying with the same key returns the same deploy instead of starting another")),
     request_body(content = Option<DeployBody>, description = "Optional; `image` deploys a new image"),
     responses(
         (status = 202, description = "Started; follow it at /api/v1/deploys/{id}", body = DeployJson),
-        (status = 409, description = "Another deploy of this app is in progress, or the key was used for another request", body = ErrorJson),
-        (status = 422, description = "Invalid image, or the registry has no such image", body = ErrorJson),
-        (status = 503, description = "The cloud is unavailable; retry with the same key", body = ErrorJson),
+        (status = 400, description = "A body that is not `application/json`, not JSON, or has an unknown field", body = ApiErrorBody),
+        (status = 404, description = "No such app", body = ApiErrorBody),
+        (status = 409, description = "Another deploy of this app is in progress, the key was used for another request, or the cloud refused", body = ApiErrorBody),
+        (status = 422, description = "Invalid image or idempotency key, or the registry has no such image", body = ApiErrorBody),
+        (status = 503, description = "The cloud is unavailable; retry with the same key", body = ApiErrorBody),
     ))]
 pub async fn deploy(
     State(state): State<AppState>,
@@ -409,13 +506,17 @@ pub async fn deploy(
 }
 
 /// `POST /api/v1/apps/{slug}/rollback`
-#[utoipa::path(post, path = "/api/v1/apps/{slug}/rollback", tag = "deploys",
-    params(("slug" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+#[utoipa::path(post, path = "/api/v1/apps/{slug}/rollback", tag = "deploys", operation_id = "rollback_app",
+    params(("slug" = String, Path), ("Idempotency-Key" = Option<String>, Header,
+        description = "Retrying with the same key returns the same deploy instead of starting another")),
     request_body = RollbackBody,
     responses(
         (status = 202, description = "A deploy of that revision started", body = DeployJson),
-        (status = 409, body = ErrorJson),
-        (status = 422, description = "No deploy of that revision", body = ErrorJson),
+        (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = ApiErrorBody),
+        (status = 404, description = "No such app", body = ApiErrorBody),
+        (status = 409, description = "Another deploy of this app is in progress, the key was used for another request, or the cloud refused", body = ApiErrorBody),
+        (status = 422, description = "No completed deploy of that revision, or an invalid idempotency key", body = ApiErrorBody),
+        (status = 503, description = "The cloud is unavailable; retry with the same key", body = ApiErrorBody),
     ))]
 pub async fn rollback(
     State(state): State<AppState>,
@@ -430,8 +531,12 @@ pub async fn rollback(
 }
 
 /// `GET /api/v1/apps/{slug}/deploys`
-#[utoipa::path(get, path = "/api/v1/apps/{slug}/deploys", tag = "deploys", params(("slug" = String, Path)),
-    responses((status = 200, description = "The app's last 100 deploys, newest first", body = Vec<DeployJson>)))]
+#[utoipa::path(get, path = "/api/v1/apps/{slug}/deploys", tag = "deploys", operation_id = "list_deploys",
+    params(("slug" = String, Path)),
+    responses(
+        (status = 200, description = "The app's last 100 deploys, newest first", body = Vec<DeployJson>),
+        (status = 404, description = "No such app", body = ApiErrorBody),
+    ))]
 pub async fn history(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -442,27 +547,127 @@ pub async fn history(
 }
 
 /// `GET /api/v1/deploys/{id}`
-#[utoipa::path(get, path = "/api/v1/deploys/{id}", tag = "deploys", params(("id" = i64, Path)),
-    responses((status = 200, body = DeployJson), (status = 404, body = ErrorJson)))]
+#[utoipa::path(get, path = "/api/v1/deploys/{id}", tag = "deploys", operation_id = "show_deploy",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The deploy", body = DeployJson),
+        (status = 404, description = "No such deploy (also for an `id` that is not a number)", body = ApiErrorBody),
+    ))]
 pub async fn show_deploy(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<DeployJson>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError(AppError::NotFound))?;
     Ok(Json(DeployJson::of(deploys::get(&state.pool, id).await?)))
 }
 
-/// The OpenAPI document of `/api/v1`.
+/// Who is calling: `GET /api/v1/me` as [`super::me`] answers it. For the document only: `me`
+/// writes this shape with `json!`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeJson {
+    /// The user's email, or the token's name.
+    name: String,
+    /// How the audit log names the caller (`token:<name>` for a token).
+    #[schema(example = "token:ci")]
+    actor: String,
+    /// `viewer` or `admin`.
+    #[schema(example = "admin")]
+    role: String,
+    /// How the caller signed in: `session`, `token` or `load_balancer`.
+    #[schema(example = "token")]
+    via: String,
+}
+
+/// `GET /api/v1/me`, for the document only: the handler is [`super::me`] (in `mod.rs`, with
+/// the routes table); this stub carries its `#[utoipa::path]` and is never called.
+#[utoipa::path(get, path = "/api/v1/me", tag = "api", operation_id = "me",
+    responses((status = 200, description = "The caller", body = MeJson)))]
+#[allow(dead_code)]
+fn me_doc() {}
+
+/// The OpenAPI document of `/api/v1`: every route of [`super::routes`]. The errors every
+/// route can answer before its handler runs are added by [`AccessErrors`].
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ShinyFleet API", description = "Apps and deploys for CI jobs and scripts. Authenticate with `Authorization: Bearer <API token>` (Settings → API tokens)."),
-    paths(list, create, show, update, remove, deploy, rollback, history, show_deploy,
+    info(title = "ShinyFleet API", description = "Apps, deploys, schedules, users, costs and the audit log, for CI jobs and scripts. Authenticate with `Authorization: Bearer <API token>` (Settings → API tokens), or a signed-in browser session. Every error answers an `ApiErrorBody`."),
+    paths(me_doc, openapi, list, create, show, update, remove, deploy, rollback, history, show_deploy,
         super::schedules::show, super::schedules::put, super::schedules::remove, super::schedules::transitions,
-        super::schedules::set_override, super::schedules::clear_override),
-    components(schemas(AppJson, AppStatusJson, LiveJson, TaskJson, AppBody, DeployJson, DeployBody, RollbackBody, ErrorJson)),
+        super::schedules::set_override, super::schedules::clear_override,
+        super::users::list, super::users::invite, super::users::resend, super::users::disable, super::users::enable,
+        super::users::remove, super::costs::list, super::costs::csv, super::audit::list, super::audit::csv),
+    components(schemas(AppJson, AppStatusJson, LiveJson, TaskJson, AppBody, DeployJson, DeployBody, RollbackBody,
+        ApiErrorBody, MeJson)),
+    modifiers(&AccessErrors),
     tags((name = "apps", description = "The app registry"), (name = "deploys", description = "Deploys and rollbacks"),
-        (name = "schedules", description = "Schedules and temporary overrides")),
+        (name = "schedules", description = "Schedules and temporary overrides"),
+        (name = "users", description = "The user pool: invitations and user changes"),
+        (name = "costs", description = "What each app cost per local day"),
+        (name = "audit", description = "The audit log"),
+        (name = "api", description = "The caller and this document")),
 )]
 pub struct ApiDoc;
 
+/// Adds to every operation the errors answered before its handler runs, from the routes
+/// table the router is built from ([`super::routes`]): 401 without a valid token or session,
+/// 403 on the routes that need the admin role (a change from a browser session on another
+/// origin is refused with it too; every change needs an admin), 500 for a fault of the
+/// console's. Also says how to authenticate.
+struct AccessErrors;
+
+impl Modify for AccessErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for route in super::routes() {
+            let Some(item) = doc.paths.paths.get_mut(route.path) else { continue };
+            let operation = match route.method.as_str() {
+                "GET" => &mut item.get,
+                "POST" => &mut item.post,
+                "PUT" => &mut item.put,
+                "PATCH" => &mut item.patch,
+                "DELETE" => &mut item.delete,
+                _ => continue,
+            };
+            let Some(operation) = operation else { continue };
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: u16, description: &str| {
+                responses.entry(status.to_string()).or_insert_with(|| error_response(description));
+            };
+            add(401, "No valid API token or session (`unauthorized`)");
+            if route.role == Role::Admin {
+                add(403, "The caller is not an admin, or a session's change came from another origin (`forbidden`)");
+            }
+            add(500, "A fault on the console's side, logged there (`internal`)");
+        }
+        let components = doc.components.get_or_insert_with(Default::default);
+        let token = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("An API token (`sft_…`), from Settings → API tokens or `shinyfleet token create`"))
+            .build();
+        components.add_security_scheme("token", SecurityScheme::Http(token));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "shinyfleet_session",
+                "A signed-in browser session; its changes must come from the console's own origin",
+            ))),
+        );
+        doc.security = Some(vec![
+            SecurityRequirement::new("token", Vec::<String>::new()),
+            SecurityRequirement::new("session", Vec::<String>::new()),
+        ]);
+    }
+}
+
+/// An error answer with its status's meaning.
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name(ApiErrorBody::name()))).build();
+    RefOr::T(ResponseBuilder::new().description(description).content("application/json", body).build())
+}
+
+/// The OpenAPI document of `/api/v1`, as `GET /api/v1/openapi.json` answers it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
 /// `GET /api/v1/openapi.json`
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "api", operation_id = "openapi",
+    responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(document())
 }

@@ -11,13 +11,12 @@ mod costs;
 pub mod schedules;
 mod users;
 
-use app::error::AppError;
-use app::ssr::auth::{check_role, Caller, RequestCtx};
-use app::ssr::AppState;
+use crate::error::{ApiError, AppError};
+use crate::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::handler::Handler;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, on, MethodFilter, MethodRouter};
@@ -25,6 +24,7 @@ use axum::{Json, Router};
 use domain::Role;
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use service::auth::{check_role, Caller, RequestCtx};
 
 /// One route of the API.
 pub struct ApiRoute {
@@ -98,7 +98,7 @@ async fn require(role: Role, req: Request, next: Next) -> Response {
     let principal = req.extensions().get::<RequestCtx>().and_then(|ctx| ctx.principal.as_ref());
     match check_role(principal, role) {
         Ok(()) => next.run(req).await,
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -112,37 +112,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ApiCaller {
         let ctx = parts.extensions.get::<RequestCtx>().cloned().unwrap_or_default();
         let principal = ctx.principal.ok_or(ApiError(AppError::Unauthorized))?;
         Ok(ApiCaller(Caller { principal, source: ctx.source }))
-    }
-}
-
-/// An [`AppError`] as the API answers it: `{"error": {"code", "message", "field"?, "fields"?}}`
-/// with the error's status (`fields` maps every refused field to its message). Internal errors were logged where they happened and say nothing more.
-#[derive(Debug)]
-pub struct ApiError(pub AppError);
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        Self(e)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut error = json!({ "code": self.0.code(), "message": self.0.to_string() });
-        match &self.0 {
-            AppError::Invalid { field, message } => {
-                error["field"] = json!(field);
-                error["message"] = json!(message);
-                error["fields"] = json!({ field: message });
-            }
-            AppError::InvalidFields(all) => {
-                error["field"] = json!(all.first().map(|(f, _)| f));
-                error["fields"] = all.iter().map(|(f, m)| (f.clone(), json!(m))).collect();
-            }
-            _ => {}
-        }
-        (status, Json(json!({ "error": error }))).into_response()
     }
 }
 

@@ -1,19 +1,20 @@
 //! `/api/v1/apps/{slug}/schedule` and `/override`: an app's schedule, its next transitions
 //! and temporary overrides, for scripts. The same rules as the schedule editor
-//! (`app::ssr::schedules`); documented in docs/api.md.
+//! (`service::schedules`); documented in docs/api.md.
 
 use super::{ApiCaller, ApiError, ApiJson};
-use app::error::AppError;
-use app::model::{OverrideRequest, ScheduleView};
-use app::ssr::{schedules, AppState};
+use crate::error::AppError;
+use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::schedule::ScheduleDoc;
+use domain::view::{OverrideRequest, ScheduleView};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use service::schedules;
 
 /// The schedule as stored, with what it wants now and its next changes.
 fn schedule_json(view: &ScheduleView) -> Result<serde_json::Value, ApiError> {
@@ -28,9 +29,10 @@ fn schedule_json(view: &ScheduleView) -> Result<serde_json::Value, ApiError> {
 }
 
 /// `GET /api/v1/apps/{slug}/schedule`
-#[utoipa::path(get, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", params(("slug" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", operation_id = "show_schedule",
+    params(("slug" = String, Path)),
     responses((status = 200, description = "The schedule, what it wants now and its next transitions", body = Object),
-              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ErrorJson)))]
+              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ApiErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     ApiCaller(_caller): ApiCaller,
@@ -41,10 +43,13 @@ pub async fn show(
 }
 
 /// `PUT /api/v1/apps/{slug}/schedule`
-#[utoipa::path(put, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", params(("slug" = String, Path)),
+#[utoipa::path(put, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", operation_id = "put_schedule",
+    params(("slug" = String, Path)),
     request_body(content = Object, description = "timezone, windows, on_count, off_count, exceptions, mode, enabled"),
     responses((status = 200, description = "Saved", body = Object),
-              (status = 422, description = "A field is invalid (every bad field is listed)", body = super::apps::ErrorJson)))]
+              (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = super::apps::ApiErrorBody),
+              (status = 404, description = "No such app", body = super::apps::ApiErrorBody),
+              (status = 422, description = "A field is invalid (every bad field is listed)", body = super::apps::ApiErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -59,9 +64,10 @@ pub async fn put(
 }
 
 /// `DELETE /api/v1/apps/{slug}/schedule`
-#[utoipa::path(delete, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", params(("slug" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", operation_id = "delete_schedule",
+    params(("slug" = String, Path)),
     responses((status = 204, description = "Removed; the service keeps its current count"),
-              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ErrorJson)))]
+              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ApiErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -86,11 +92,13 @@ struct TransitionJson {
 
 /// `GET /api/v1/apps/{slug}/schedule/transitions?from=RFC3339&count=N`
 #[utoipa::path(get, path = "/api/v1/apps/{slug}/schedule/transitions", tag = "schedules",
+    operation_id = "list_transitions",
     params(("slug" = String, Path), ("from" = Option<String>, Query, description = "RFC 3339; default now"),
            ("count" = Option<u32>, Query, description = "1–500; default 10")),
     responses((status = 200, description = "[{at, desired}], strictly after `from`", body = Object),
-              (status = 404, description = "No such app, or nothing governs it", body = super::apps::ErrorJson),
-              (status = 422, description = "A bad `from` or `count`", body = super::apps::ErrorJson)))]
+              (status = 400, description = "An unknown query parameter", body = super::apps::ApiErrorBody),
+              (status = 404, description = "No such app, or nothing governs it", body = super::apps::ApiErrorBody),
+              (status = 422, description = "A bad `from` or `count`", body = super::apps::ApiErrorBody)))]
 pub async fn transitions(
     State(state): State<AppState>,
     ApiCaller(_caller): ApiCaller,
@@ -113,8 +121,8 @@ pub async fn transitions(
             .filter(|n| (1..=500).contains(n))
             .ok_or_else(|| ApiError(AppError::invalid("count", "must be a whole number from 1 to 500")))?,
     };
-    let app = app::ssr::apps::get(&state.pool, &slug).await?;
-    let governed = schedules::governed(&state.pool, Some(app.id)).await.map_err(|e| ApiError(app::ssr::internal(e)))?;
+    let app = service::apps::get(&state.pool, &slug).await?;
+    let governed = schedules::governed(&state.pool, Some(app.id)).await?;
     let Some(g) = governed.first() else { return Err(ApiError(AppError::NotFound)) };
     let list: Vec<TransitionJson> = g
         .plan()
@@ -126,10 +134,13 @@ pub async fn transitions(
 }
 
 /// `POST /api/v1/apps/{slug}/override`
-#[utoipa::path(post, path = "/api/v1/apps/{slug}/override", tag = "schedules", params(("slug" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/apps/{slug}/override", tag = "schedules", operation_id = "set_override",
+    params(("slug" = String, Path)),
     request_body(content = Object, description = "{\"desired\": 2, \"until\": \"2026-12-01T20:00:00Z\" | \"2h\" | \"20:00\" | \"mon 08:00\"}"),
     responses((status = 200, description = "Set and applied", body = Object),
-              (status = 422, description = "A bad count or end", body = super::apps::ErrorJson)))]
+              (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = super::apps::ApiErrorBody),
+              (status = 404, description = "No such app", body = super::apps::ApiErrorBody),
+              (status = 422, description = "A bad count or end", body = super::apps::ApiErrorBody)))]
 pub async fn set_override(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -143,9 +154,10 @@ pub async fn set_override(
 }
 
 /// `DELETE /api/v1/apps/{slug}/override`
-#[utoipa::path(delete, path = "/api/v1/apps/{slug}/override", tag = "schedules", params(("slug" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/apps/{slug}/override", tag = "schedules", operation_id = "clear_override",
+    params(("slug" = String, Path)),
     responses((status = 204, description = "Ended; the schedule governs again"),
-              (status = 404, description = "No such app, or no override in force", body = super::apps::ErrorJson)))]
+              (status = 404, description = "No such app, or no override in force", body = super::apps::ApiErrorBody)))]
 pub async fn clear_override(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,

@@ -8,9 +8,9 @@
 
 use crate::moto::{self, unique};
 use crate::support::{TestConsole, ADMIN};
-use app::ssr::Cloud;
 use aws_config::SdkConfig;
 use cloud::aws::{EcrRegistry, EcsFleet};
+use service::Cloud;
 use std::sync::Arc;
 
 pub struct EcsConsole {

@@ -4,10 +4,11 @@
 
 #![allow(dead_code)]
 
-use app::ssr::{AppState, Cloud};
 use cloud::sandbox::{ManualClock, Sandbox};
 use server::config::ServeConfig;
+use server::AppState;
 use server::ChosenCloud;
+use service::Cloud;
 use std::net::SocketAddr;
 use std::sync::Arc;
 

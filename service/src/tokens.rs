@@ -4,12 +4,12 @@
 //! has far more entropy than a password, so a fast hash is enough and lets every request be
 //! authenticated with one indexed lookup.
 
-use crate::error::AppError;
-use crate::model::TokenInfo;
-use crate::ssr::audit::{self, Entry};
-use crate::ssr::auth::{Principal, Via};
+use crate::audit::{self, Entry};
+use crate::auth::{Principal, Via};
+use crate::{on_constraint, Error};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use domain::view::TokenInfo;
 use domain::Role;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
@@ -22,14 +22,14 @@ pub const PREFIX: &str = "sft_";
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
 /// A new random token.
-pub fn generate() -> Result<String, AppError> {
+pub fn generate() -> Result<String, Error> {
     Ok(format!("{PREFIX}{}", random_url_safe::<32>()?))
 }
 
 /// `N` bytes from the system's secure random generator, as unpadded base64url.
-pub fn random_url_safe<const N: usize>() -> Result<String, AppError> {
+pub fn random_url_safe<const N: usize>() -> Result<String, Error> {
     let mut bytes = [0u8; N];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| crate::ssr::internal("the system random generator failed"))?;
+    SystemRandom::new().fill(&mut bytes).map_err(|_| Error::internal("the system random generator failed"))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -40,13 +40,13 @@ pub fn hash(token: &str) -> String {
 }
 
 /// A token name: 1–64 letters, digits, spaces, `.`, `_` or `-`, trimmed.
-pub fn parse_name(raw: &str) -> Result<String, AppError> {
+pub fn parse_name(raw: &str) -> Result<String, Error> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 64 {
-        return Err(AppError::invalid("name", "A token name has 1 to 64 characters."));
+        return Err(Error::invalid("name", "A token name has 1 to 64 characters."));
     }
     if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-')) {
-        return Err(AppError::invalid("name", "Use letters, digits, spaces, dots, dashes and underscores."));
+        return Err(Error::invalid("name", "Use letters, digits, spaces, dots, dashes and underscores."));
     }
     Ok(name.to_owned())
 }
@@ -60,12 +60,12 @@ pub async fn create(
     actor: &str,
     source: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(TokenInfo, String), AppError> {
+) -> Result<(TokenInfo, String), Error> {
     let name = parse_name(name)?;
     let token = generate()?;
     let token_hash = hash(&token);
     let role_str = role.as_str();
-    let mut tx = crate::ssr::begin_write(pool).await.map_err(crate::ssr::internal)?;
+    let mut tx = crate::begin_write(pool).await?;
     let inserted = sqlx::query!(
         "INSERT INTO api_tokens (name, role, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
         name,
@@ -76,16 +76,14 @@ pub async fn create(
     )
     .execute(&mut *tx)
     .await;
-    let id = match inserted {
-        Ok(done) => done.last_insert_rowid(),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(AppError::invalid("name", "A token with this name exists; revoke it or pick another name."));
-        }
-        Err(e) => return Err(crate::ssr::internal(e)),
-    };
+    let id = inserted
+        .map_err(on_constraint("api_tokens.name", || {
+            Error::invalid("name", "A token with this name exists; revoke it or pick another name.")
+        }))?
+        .last_insert_rowid();
     let entry = Entry::new(actor, source, "token.create", &name).after(json!({ "name": name, "role": role_str }));
-    audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
-    tx.commit().await.map_err(crate::ssr::internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     let info = TokenInfo {
         id,
         name: name.clone(),
@@ -99,7 +97,7 @@ pub async fn create(
 }
 
 /// Every token, active ones first, newest first.
-pub async fn list(pool: &SqlitePool) -> sqlx::Result<Vec<TokenInfo>> {
+pub async fn list(pool: &SqlitePool) -> Result<Vec<TokenInfo>, Error> {
     let rows = sqlx::query!(
         r#"SELECT id AS "id!", name, role, created_by, created_at AS "created_at: DateTime<Utc>",
                   last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>"
@@ -129,24 +127,23 @@ pub async fn revoke(
     actor: &str,
     source: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut tx = crate::ssr::begin_write(pool).await.map_err(crate::ssr::internal)?;
+) -> Result<(), Error> {
+    let mut tx = crate::begin_write(pool).await?;
     let revoked = sqlx::query!(
         "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name, role",
         now,
         id
     )
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(crate::ssr::internal)?;
+    .await?;
     let Some(row) = revoked else {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     };
     let entry = Entry::new(actor, source, "token.revoke", &row.name)
         .before(json!({ "name": row.name, "role": row.role }))
         .after(json!({ "revoked": true }));
-    audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
-    tx.commit().await.map_err(crate::ssr::internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,125 +1,40 @@
 //! Schedules: storing them, deciding what each app's service should run now, and applying
 //! that through the `Fleet` port.
 //!
-//! The decision is pure ([`decide`]): from an app's schedule, override, the instant the
-//! scheduler planned to act next, and the desired count last seen in the cloud. The
-//! scheduler (`server::scheduler`) calls [`run_once`] whenever something is due, and the
-//! pages and the HTTP API call the rest.
+//! The decision is pure (`domain::schedule::govern::decide`, with the rules): from an app's
+//! schedule, override, the instant the scheduler planned to act next, and the desired count
+//! last seen in the cloud. The scheduler (`server::scheduler`) calls [`run_once`] whenever
+//! something is due, and the pages and the HTTP API call the rest.
 //!
-//! Rules:
-//! - An override in force wins, and setting or clearing one acts at once.
-//! - `enforced`: whenever the scheduler runs, a service whose desired count differs from
-//!   what the schedule wants is corrected (drift is undone).
-//! - `transitions`: the scheduler acts only once the planned instant (`next_due_at`) has
-//!   passed, so a manual change made between transitions stays until the next one.
-//! - Saving a schedule acts at once in `enforced` mode, and waits for the next transition in
-//!   `transitions` mode.
-//! - After an outage every missed transition collapses into one act (`catch_up`): the state
-//!   the schedule wants now.
-//! - Every act is written to the schedule history and the audit log (actor `scheduler`).
+//! Saving a schedule acts at once in `enforced` mode, and waits for the next transition in
+//! `transitions` mode. Every act is written to the schedule history and the audit log (actor
+//! `scheduler`).
 
-use crate::error::AppError;
-use crate::model::{
-    OverrideRequest, OverrideView, SavingView, ScheduleEvent, ScheduleRow, ScheduleView, TransitionView,
-};
-use crate::ssr::audit::{self, Entry};
-use crate::ssr::auth::{respond, Caller};
-use crate::ssr::{internal, AppState};
+use crate::audit::{self, Entry};
+use crate::auth::Caller;
+use crate::Error;
+use crate::Services;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use domain::fleet::ServiceUpdate;
-use domain::schedule::{parse_day, parse_time, Mode, Override, OverrideDoc, Plan, Schedule, ScheduleDoc};
+pub use domain::schedule::govern::{decide, parse_until, Decision, Governed};
+use domain::schedule::{Mode, Override, OverrideDoc, Schedule, ScheduleDoc};
+use domain::view::{
+    OverrideRequest, OverrideView, SavingView, ScheduleEvent, ScheduleRow, ScheduleView, TransitionView,
+};
 use domain::CloudError;
 use sqlx::SqlitePool;
 
 /// The actor the audit log names for the scheduler's own acts.
 pub const SCHEDULER: &str = "scheduler";
-/// A due instant further in the past than this is a catch-up (the console was down).
-const CATCH_UP_AFTER: i64 = 60;
-
-/// Everything that decides one app's count.
-#[derive(Debug, Clone)]
-pub struct Governed {
-    pub app_id: i64,
-    pub slug: String,
-    pub name: String,
-    pub app_desired: u32,
-    pub doc: Option<ScheduleDoc>,
-    pub schedule: Option<Schedule>,
-    pub override_: Option<Override>,
-    pub override_by: Option<String>,
-    pub next_due_at: Option<DateTime<Utc>>,
-    pub live_desired: Option<u32>,
-}
-
-impl Governed {
-    /// The schedule and override together (`Plan` ignores a disabled schedule and an
-    /// override past its end).
-    pub fn plan(&self) -> Plan<'_> {
-        Plan::new(self.schedule.as_ref(), self.override_.as_ref())
-    }
-
-    /// The schedule's zone: local times (overrides' ends, transitions) are shown in it.
-    fn zone(&self) -> Tz {
-        self.schedule.as_ref().map_or(Tz::UTC, Schedule::timezone)
-    }
-
-    /// The override in force at `now`, as the pages show it.
-    fn override_view(&self, now: DateTime<Utc>) -> Option<OverrideView> {
-        self.override_.filter(|o| o.in_force(now)).map(|o| OverrideView {
-            desired: o.desired,
-            until: o.until,
-            until_local: local_label(o.until, self.zone()),
-            set_by: self.override_by.clone().unwrap_or_default(),
-        })
-    }
-
-    fn mode(&self) -> Mode {
-        self.schedule.as_ref().map_or(Mode::Enforced, Schedule::mode)
-    }
-}
-
-/// What to do for one app now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// Set the service's desired count to this, recorded as `action`.
-    pub act: Option<(u32, &'static str)>,
-    /// The override has ended: remove it.
-    pub retire_override: bool,
-    /// When to look at this app again (the next transition or override end).
-    pub next_due: Option<DateTime<Utc>>,
-}
-
-/// The pure decision for one app at `now`.
-pub fn decide(g: &Governed, now: DateTime<Utc>) -> Decision {
-    let ended = g.override_.filter(|o| !o.in_force(now));
-    let live_override = g.override_.filter(|o| o.in_force(now));
-    let plan = g.plan();
-    let next_due = plan.next_transition(now).map(|t| t.at);
-    let due = g.next_due_at.is_some_and(|at| at <= now);
-    let late = g.next_due_at.is_some_and(|at| (now - at).num_seconds() > CATCH_UP_AFTER);
-    let wanted = match (plan.desired_at(now), ended) {
-        (Some(n), _) => Some(n),
-        // An override ended and nothing else governs: back to the count it replaced.
-        (None, Some(o)) => Some(o.restore),
-        (None, None) => None,
-    };
-    let Some(wanted) = wanted else {
-        return Decision { act: None, retire_override: ended.is_some(), next_due };
-    };
-    let differs = g.live_desired != Some(wanted);
-    let act = if ended.is_some() {
-        differs.then_some((wanted, "override_ended"))
-    } else if live_override.is_some() || g.mode() == Mode::Enforced {
-        // Overrides and enforced schedules: undo any drift.
-        differs.then_some((wanted, if late { "catch_up" } else { "scale" }))
-    } else if due {
-        // Transitions only: act once the planned instant has passed, never in between.
-        differs.then_some((wanted, if late { "catch_up" } else { "scale" }))
-    } else {
-        None
-    };
-    Decision { act, retire_override: ended.is_some(), next_due }
+/// The override in force at `now`, as the pages show it.
+fn override_view(g: &Governed, now: DateTime<Utc>) -> Option<OverrideView> {
+    g.override_.filter(|o| o.in_force(now)).map(|o| OverrideView {
+        desired: o.desired,
+        until: o.until,
+        until_local: local_label(o.until, g.zone()),
+        set_by: g.override_by.clone().unwrap_or_default(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -225,13 +140,13 @@ pub async fn release_lease(pool: &SqlitePool, holder: &str) -> sqlx::Result<()> 
 /// schedule wants (as [`decide`] says). Apps in `skip` (failing, waiting to retry) are left
 /// for later.
 pub async fn run_once(
-    state: &AppState,
+    state: &Services,
     holder: &str,
     lease: Duration,
     skip: &(dyn Fn(i64) -> bool + Sync),
-) -> Result<(Pass, Vec<(i64, Result<(), String>)>), AppError> {
+) -> Result<(Pass, Vec<(i64, Result<(), String>)>), Error> {
     let now = state.clock.now();
-    if !take_lease(&state.pool, holder, now, lease).await.map_err(internal)? {
+    if !take_lease(&state.pool, holder, now, lease).await? {
         return Ok((Pass::default(), vec![]));
     }
     let mut pass = Pass { leader: true, ..Pass::default() };
@@ -240,7 +155,7 @@ pub async fn run_once(
     pass.failed += unchecked.len();
     let unchecked_ids: Vec<i64> = unchecked.iter().map(|(id, _)| *id).collect();
     outcomes.extend(unchecked.into_iter().map(|(id, why)| (id, Err(why))));
-    for g in governed(&state.pool, None).await.map_err(internal)? {
+    for g in governed(&state.pool, None).await? {
         if skip(g.app_id) || unchecked_ids.contains(&g.app_id) {
             continue;
         }
@@ -251,7 +166,7 @@ pub async fn run_once(
         if let Some((target, action)) = decision.act {
             // A long pass (hundreds of apps at 08:00, a throttled API) must not outlive the
             // lease: renew it before every act, and stop if another console took it.
-            if !take_lease(&state.pool, holder, state.clock.now(), lease).await.map_err(internal)? {
+            if !take_lease(&state.pool, holder, state.clock.now(), lease).await? {
                 pass.leader = false;
                 break;
             }
@@ -276,11 +191,10 @@ pub async fn run_once(
         if decision.retire_override && applied {
             sqlx::query!("DELETE FROM schedule_overrides WHERE app_id = ? AND until <= ?", g.app_id, now)
                 .execute(&state.pool)
-                .await
-                .map_err(internal)?;
+                .await?;
         }
         if next_due != g.next_due_at {
-            set_next_due(&state.pool, g.app_id, next_due).await.map_err(internal)?;
+            set_next_due(&state.pool, g.app_id, next_due).await?;
         }
         if !retrying {
             pass.next_due = earliest(pass.next_due, next_due);
@@ -314,7 +228,7 @@ struct Failure {
 /// The act is noted as pending before the request: when no answer comes (a timeout, a lost
 /// connection, the console killed), ECS may have taken the change or not, and
 /// [`resolve_pending`] finds out on a later pass, so the act is recorded exactly once.
-async fn apply(state: &AppState, g: &Governed, target: u32, action: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+async fn apply(state: &Services, g: &Governed, target: u32, action: &str, now: DateTime<Utc>) -> Result<(), Failure> {
     let act = Act {
         app_id: g.app_id,
         slug: g.slug.clone(),
@@ -390,7 +304,7 @@ async fn record_act(pool: &SqlitePool, act: &Act, failure: Option<&str>) {
     let (from, to) = (act.from.map(i64::from), i64::from(act.to));
     let outcome = if failure.is_none() { "ok" } else { "failed" };
     let recorded: sqlx::Result<()> = async {
-        let mut tx = crate::ssr::begin_write(pool).await?;
+        let mut tx = crate::begin_write(pool).await?;
         sqlx::query!("DELETE FROM schedule_pending WHERE app_id = ?", act.app_id).execute(&mut *tx).await?;
         sqlx::query!(
             "INSERT INTO schedule_history (app_id, at, action, from_count, to_count, outcome, detail)
@@ -426,17 +340,13 @@ async fn record_act(pool: &SqlitePool, act: &Act, failure: Option<&str>) {
 /// count asked for (the act happened) or not (it did not; the pass decides afresh). Apps in
 /// `skip` (waiting to retry) wait with it. Returns those ECS did not answer about either, with
 /// why: the pass leaves them alone too.
-async fn resolve_pending(
-    state: &AppState,
-    skip: &(dyn Fn(i64) -> bool + Sync),
-) -> Result<Vec<(i64, String)>, AppError> {
+async fn resolve_pending(state: &Services, skip: &(dyn Fn(i64) -> bool + Sync)) -> Result<Vec<(i64, String)>, Error> {
     let mut rows = sqlx::query!(
         r#"SELECT p.app_id, a.slug, p.at AS "at: DateTime<Utc>", p.action, p.from_count, p.to_count
            FROM schedule_pending p JOIN apps a ON a.id = p.app_id ORDER BY p.app_id"#
     )
     .fetch_all(&state.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.retain(|r| !skip(r.app_id));
     if rows.is_empty() {
         return Ok(vec![]);
@@ -475,31 +385,29 @@ async fn resolve_pending(
 // Changes from people
 // ---------------------------------------------------------------------------------------
 
-async fn app_of(state: &AppState, slug: &str) -> Result<crate::ssr::apps::AppRecord, AppError> {
-    crate::ssr::apps::get(&state.pool, slug).await
+async fn app_of(state: &Services, slug: &str) -> Result<crate::apps::AppRecord, Error> {
+    crate::apps::get(&state.pool, slug).await
 }
 
-fn invalid(errors: Vec<domain::ValidationError>) -> AppError {
-    respond(AppError::InvalidFields(errors.into_iter().map(|e| (e.field, e.message)).collect()))
+fn invalid(errors: Vec<domain::ValidationError>) -> Error {
+    Error::InvalidFields(errors.into_iter().map(|e| (e.field, e.message)).collect())
 }
 
 /// Validates and stores the app's schedule (replacing any), and wakes the scheduler.
-pub async fn save(state: &AppState, caller: &Caller, slug: &str, doc: &ScheduleDoc) -> Result<(), AppError> {
+pub async fn save(state: &Services, caller: &Caller, slug: &str, doc: &ScheduleDoc) -> Result<(), Error> {
     let app = app_of(state, slug).await?;
     let schedule = Schedule::parse(doc, app.definition.desired_count.max(1)).map_err(invalid)?;
     let now = state.clock.now();
-    let json = serde_json::to_string(doc).map_err(internal)?;
+    let json = serde_json::to_string(doc)?;
     // Enforced: act at once. Transitions only: wait for the next transition.
     let next_due = match schedule.mode() {
         Mode::Enforced => Some(now),
         Mode::Transitions => schedule.enabled().then(|| schedule.next_transition(now).map(|t| t.at)).flatten(),
     };
     let actor = caller.actor();
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
-    let before = sqlx::query_scalar!("SELECT doc_json FROM schedules WHERE app_id = ?", app.id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
+    let before =
+        sqlx::query_scalar!("SELECT doc_json FROM schedules WHERE app_id = ?", app.id).fetch_optional(&mut *tx).await?;
     sqlx::query!(
         "INSERT INTO schedules (app_id, doc_json, updated_at, updated_by, next_due_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (app_id) DO UPDATE SET doc_json = excluded.doc_json, updated_at = excluded.updated_at,
@@ -511,34 +419,32 @@ pub async fn save(state: &AppState, caller: &Caller, slug: &str, doc: &ScheduleD
         next_due
     )
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    history(&mut tx, app.id, now, "saved", Some(&actor)).await.map_err(internal)?;
+    .await?;
+    history(&mut tx, app.id, now, "saved", Some(&actor)).await?;
     let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.save", slug);
     entry.before = before.and_then(|b| serde_json::from_str(&b).ok());
     entry.after = serde_json::to_value(doc).ok();
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     state.schedule_changed.notify_one();
     Ok(())
 }
 
 /// Removes the app's schedule; the service keeps the count it has.
-pub async fn delete(state: &AppState, caller: &Caller, slug: &str) -> Result<(), AppError> {
+pub async fn delete(state: &Services, caller: &Caller, slug: &str) -> Result<(), Error> {
     let app = app_of(state, slug).await?;
     let now = state.clock.now();
     let actor = caller.actor();
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
     let before = sqlx::query_scalar!("DELETE FROM schedules WHERE app_id = ? RETURNING doc_json", app.id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
-    let Some(before) = before else { return Err(respond(AppError::NotFound)) };
-    history(&mut tx, app.id, now, "deleted", Some(&actor)).await.map_err(internal)?;
+        .await?;
+    let Some(before) = before else { return Err(Error::NotFound) };
+    history(&mut tx, app.id, now, "deleted", Some(&actor)).await?;
     let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.delete", slug);
     entry.before = serde_json::from_str(&before).ok();
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     state.schedule_changed.notify_one();
     Ok(())
 }
@@ -563,76 +469,27 @@ async fn history(
     Ok(())
 }
 
-/// Parses when an override ends: an RFC 3339 instant, a duration (`2h`, `90m`, `1h30m`), a
-/// local time (`20:00`: today, or tomorrow once past) or a weekday and time (`mon 08:00`),
-/// local times in `tz`.
-pub fn parse_until(raw: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let raw = raw.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    if let Some(d) = parse_duration(raw) {
-        return Ok(now + d);
-    }
-    let (day, time) = match raw.split_once(char::is_whitespace) {
-        Some((day, time)) => {
-            (Some(parse_day(day).ok_or_else(|| format!("{day:?} is not a day of the week"))?), time.trim())
-        }
-        None => (None, raw),
-    };
-    // A time of day (24:00 ends a window, it is not a moment to end an override at).
-    let minute = parse_time(time).filter(|m| *m < 24 * 60).ok_or_else(|| {
-        "must be a time (20:00), a day and time (mon 08:00), a duration (2h, 90m) or an RFC 3339 instant".to_owned()
-    })?;
-    Ok(domain::schedule::next_local_time(tz, now, day, minute))
-}
-
-fn parse_duration(raw: &str) -> Option<Duration> {
-    let mut total = 0i64;
-    let mut number = String::new();
-    let mut any = false;
-    for c in raw.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-        } else {
-            let n: i64 = number.parse().ok().filter(|n| *n <= 1_000_000)?;
-            number.clear();
-            total += match c {
-                'h' => n.checked_mul(60)?,
-                'm' => n,
-                'd' => n.checked_mul(24 * 60)?,
-                _ => return None,
-            };
-            any = true;
-        }
-    }
-    // Overrides reach at most a year ahead: refuse more before it can overflow a date.
-    (any && number.is_empty() && total > 0 && total <= 366 * 24 * 60).then(|| Duration::minutes(total))
-}
-
 /// Sets an override and applies it at once (wakes the scheduler).
 pub async fn set_override(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     slug: &str,
     request: &OverrideRequest,
-) -> Result<OverrideDoc, AppError> {
+) -> Result<OverrideDoc, Error> {
     let app = app_of(state, slug).await?;
     let now = state.clock.now();
     let tz = zone_of(state, app.id).await?;
-    let until = parse_until(&request.until, tz, now).map_err(|m| respond(AppError::invalid("until", m)))?;
+    let until = parse_until(&request.until, tz, now).map_err(|m| Error::invalid("until", m))?;
     let live = sqlx::query_scalar!("SELECT desired_count FROM service_status WHERE app_id = ?", app.id)
         .fetch_optional(&state.pool)
-        .await
-        .map_err(internal)?
+        .await?
         .map(to_u32);
     // With no schedule, the count to go back to is the one the service runs now; replacing
     // an override in force keeps the count the first one replaced (not its own).
     let replaced =
         sqlx::query_scalar!("SELECT restore FROM schedule_overrides WHERE app_id = ? AND until > ?", app.id, now)
             .fetch_optional(&state.pool)
-            .await
-            .map_err(internal)?
+            .await?
             .map(to_u32);
     let restore = replaced.or(live).unwrap_or(app.definition.desired_count).min(domain::schedule::MAX_COUNT);
     let doc = OverrideDoc { desired: request.desired, until };
@@ -640,7 +497,7 @@ pub async fn set_override(
     let actor = caller.actor();
     let (desired, restore) = (i64::from(o.desired), i64::from(o.restore));
     let detail = format!("until {} by {actor}", local_label(o.until, tz));
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
     sqlx::query!(
         "INSERT INTO schedule_overrides (app_id, desired, until, restore, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (app_id) DO UPDATE SET desired = excluded.desired, until = excluded.until,
@@ -653,8 +510,7 @@ pub async fn set_override(
         now
     )
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     sqlx::query!(
         "INSERT INTO schedule_history (app_id, at, action, to_count, outcome, detail) VALUES (?, ?, 'override', ?, 'ok', ?)",
         app.id,
@@ -664,30 +520,29 @@ pub async fn set_override(
     )
     .execute(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.override", slug);
     entry.after = Some(serde_json::json!({ "desired_count": o.desired, "until": o.until }));
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     state.schedule_changed.notify_one();
     Ok(OverrideDoc { desired: o.desired, until: o.until })
 }
 
 /// Ends the override now; the schedule (or the count it replaced) applies at once.
-pub async fn clear_override(state: &AppState, caller: &Caller, slug: &str) -> Result<(), AppError> {
+pub async fn clear_override(state: &Services, caller: &Caller, slug: &str) -> Result<(), Error> {
     let app = app_of(state, slug).await?;
     let now = state.clock.now();
     let actor = caller.actor();
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
     // Ending it is making it end now: the next pass retires it and restores the count.
     let changed =
         sqlx::query!("UPDATE schedule_overrides SET until = ? WHERE app_id = ? AND until > ?", now, app.id, now)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?
+            .await?
             .rows_affected();
     if changed == 0 {
-        return Err(respond(AppError::NotFound));
+        return Err(Error::NotFound);
     }
     let detail = format!("ended by {actor}");
     sqlx::query!(
@@ -697,18 +552,17 @@ pub async fn clear_override(state: &AppState, caller: &Caller, slug: &str) -> Re
         detail
     )
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut entry = Entry::new(&actor, caller.source.as_deref(), "schedule.override_clear", slug);
     entry.after = Some(serde_json::json!({ "until": now }));
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     state.schedule_changed.notify_one();
     Ok(())
 }
 
-async fn zone_of(state: &AppState, app_id: i64) -> Result<Tz, AppError> {
-    let g = governed(&state.pool, Some(app_id)).await.map_err(internal)?;
+async fn zone_of(state: &Services, app_id: i64) -> Result<Tz, Error> {
+    let g = governed(&state.pool, Some(app_id)).await?;
     Ok(g.first().map_or(Tz::UTC, Governed::zone))
 }
 
@@ -726,14 +580,13 @@ fn transition_view(t: &domain::schedule::Transition, tz: Tz) -> TransitionView {
 }
 
 /// The schedule editor's data for one app.
-pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError> {
+pub async fn view(state: &Services, slug: &str) -> Result<ScheduleView, Error> {
     let app = app_of(state, slug).await?;
     let now = state.clock.now();
-    let g = governed(&state.pool, Some(app.id)).await.map_err(internal)?.into_iter().next();
+    let g = governed(&state.pool, Some(app.id)).await?.into_iter().next();
     let live_desired = sqlx::query_scalar!("SELECT desired_count FROM service_status WHERE app_id = ?", app.id)
         .fetch_optional(&state.pool)
-        .await
-        .map_err(internal)?
+        .await?
         .map(to_u32);
     let history = sqlx::query!(
         r#"SELECT at AS "at: DateTime<Utc>", action, from_count, to_count, outcome, detail
@@ -741,8 +594,7 @@ pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError
         app.id
     )
     .fetch_all(&state.pool)
-    .await
-    .map_err(internal)?
+    .await?
     .into_iter()
     .map(|r| ScheduleEvent {
         at: r.at,
@@ -769,7 +621,7 @@ pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError
     let Some(g) = g else { return Ok(view) };
     let (tz, plan) = (g.zone(), g.plan());
     view.schedule = g.doc.clone();
-    view.override_ = g.override_view(now);
+    view.override_ = override_view(&g, now);
     view.desired_now = plan.desired_at(now);
     view.next = plan.transitions(now, 5).iter().map(|t| transition_view(t, tz)).collect();
     view.saving = g.schedule.as_ref().filter(|s| s.enabled()).map(|s| saving(state, &app, s, now));
@@ -777,8 +629,8 @@ pub async fn view(state: &AppState, slug: &str) -> Result<ScheduleView, AppError
 }
 
 /// This month: `on_count` tasks always on against the schedule, at the region's prices.
-fn saving(state: &AppState, app: &crate::ssr::apps::AppRecord, s: &Schedule, now: DateTime<Utc>) -> SavingView {
-    use crate::ssr::costs::{interval_list, month_bounds};
+fn saving(state: &Services, app: &crate::apps::AppRecord, s: &Schedule, now: DateTime<Utc>) -> SavingView {
+    use crate::costs::{interval_list, month_bounds};
     use domain::cost::{schedule_saving, scheduled_cost, TaskRate};
     // The Costs page's month and prices, so both pages say the same.
     let tz = state.costs.tz;
@@ -799,13 +651,13 @@ fn saving(state: &AppState, app: &crate::ssr::apps::AppRecord, s: &Schedule, now
 pub async fn fleet_notes(
     pool: &SqlitePool,
     now: DateTime<Utc>,
-) -> sqlx::Result<std::collections::HashMap<i64, crate::model::ScheduleNote>> {
-    use crate::model::ScheduleNote;
+) -> sqlx::Result<std::collections::HashMap<i64, domain::view::ScheduleNote>> {
+    use domain::view::ScheduleNote;
     Ok(governed(pool, None)
         .await?
         .into_iter()
         .filter_map(|g| {
-            let note = match (g.override_view(now), &g.schedule) {
+            let note = match (override_view(&g, now), &g.schedule) {
                 (Some(o), _) => ScheduleNote {
                     overridden: true,
                     text: format!(
@@ -824,14 +676,11 @@ pub async fn fleet_notes(
 }
 
 /// The Schedules page: every live app, with its schedule if any.
-pub async fn rows(state: &AppState) -> Result<Vec<ScheduleRow>, AppError> {
+pub async fn rows(state: &Services) -> Result<Vec<ScheduleRow>, Error> {
     let now = state.clock.now();
-    let governed = governed(&state.pool, None).await.map_err(internal)?;
-    let apps = crate::ssr::apps::list(&state.pool).await?;
-    let live = sqlx::query!("SELECT app_id, desired_count FROM service_status")
-        .fetch_all(&state.pool)
-        .await
-        .map_err(internal)?;
+    let governed = governed(&state.pool, None).await?;
+    let apps = crate::apps::list(&state.pool).await?;
+    let live = sqlx::query!("SELECT app_id, desired_count FROM service_status").fetch_all(&state.pool).await?;
     let mut rows: Vec<ScheduleRow> = apps
         .iter()
         .map(|app| {
@@ -855,7 +704,7 @@ pub async fn rows(state: &AppState) -> Result<Vec<ScheduleRow>, AppError> {
                 row.mode = g.schedule.as_ref().map(|s| s.mode().as_str().to_owned());
                 row.desired_now = plan.desired_at(now);
                 row.next = plan.next_transition(now).map(|t| transition_view(&t, g.zone()));
-                row.override_ = g.override_view(now);
+                row.override_ = override_view(g, now);
             }
             row
         })
@@ -866,35 +715,4 @@ pub async fn rows(state: &AppState) -> Result<Vec<ScheduleRow>, AppError> {
 
 fn to_u32(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
-    }
-
-    #[test]
-    fn override_ends_are_read_as_instants_durations_and_local_times() {
-        let tz: Tz = "Europe/Berlin".parse().expect("zone");
-        // Monday 30 November 2026, 10:00 in Berlin (09:00 UTC).
-        let now = utc("2026-11-30T09:00:00Z");
-        for (raw, want) in [
-            ("2h", "2026-11-30T11:00:00Z"),
-            ("90m", "2026-11-30T10:30:00Z"),
-            ("1h30m", "2026-11-30T10:30:00Z"),
-            ("20:00", "2026-11-30T19:00:00Z"),
-            ("08:00", "2026-12-01T07:00:00Z"),
-            ("mon 08:00", "2026-12-07T07:00:00Z"),
-            ("Friday 18:00", "2026-12-04T17:00:00Z"),
-            ("2026-12-01T12:00:00Z", "2026-12-01T12:00:00Z"),
-        ] {
-            assert_eq!(parse_until(raw, tz, now), Ok(utc(want)), "{raw}");
-        }
-        for bad in ["", "soon", "25:00", "h", "0m", "funday 08:00", "2h30", "99999999d", "367d", "9999999999999m"] {
-            assert!(parse_until(bad, tz, now).is_err(), "{bad:?} should be refused");
-        }
-    }
 }

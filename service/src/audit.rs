@@ -2,8 +2,8 @@
 //! describes (changes made in the cloud are recorded as soon as the cloud accepted them),
 //! and read back with filters for the Audit page, its CSV export and `GET /api/v1/audit`.
 
-use crate::model::{AuditFilter, AuditPage, AuditRow};
 use chrono::{DateTime, Utc};
+use domain::view::{AuditFilter, AuditPage, AuditRow};
 use sqlx::{SqliteConnection, SqlitePool};
 
 /// Rows per page of the Audit page and the API.
@@ -119,7 +119,7 @@ pub async fn query(
 }
 
 /// One page of rows for the Audit page and the API.
-pub async fn page(pool: &SqlitePool, filter: &AuditFilter, before: Option<i64>) -> sqlx::Result<AuditPage> {
+pub async fn page(pool: &SqlitePool, filter: &AuditFilter, before: Option<i64>) -> Result<AuditPage, crate::Error> {
     let mut rows = query(pool, filter, before, PAGE_SIZE + 1).await?;
     let next_before = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
@@ -133,7 +133,10 @@ pub async fn page(pool: &SqlitePool, filter: &AuditFilter, before: Option<i64>) 
 /// The rows as CSV (RFC 4180), with a header line. Cells that a spreadsheet would run as a
 /// formula are prefixed with `'`.
 pub fn to_csv(rows: &[AuditRow]) -> String {
-    let mut out = String::from("id,at,actor,source,action,target,before,after\r\n");
+    let mut out = crate::csv_writer();
+    let header = ["id", "at", "actor", "source", "action", "target", "before", "after"];
+    // Writing into memory cannot fail.
+    let _ = out.write_record(header);
     for r in rows {
         let cells = [
             r.id.to_string(),
@@ -145,19 +148,17 @@ pub fn to_csv(rows: &[AuditRow]) -> String {
             r.before.clone().unwrap_or_default(),
             r.after.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        let _ = out.write_record(cells.iter().map(|c| defuse(c)));
     }
-    out
+    crate::csv_text(out)
 }
 
-fn csv_cell(raw: &str) -> String {
-    let defused = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
+/// A cell a spreadsheet would run as a formula, made text.
+fn defuse(raw: &str) -> String {
+    if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{raw}")
     } else {
-        defused
+        raw.to_owned()
     }
 }
 

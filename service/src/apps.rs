@@ -1,14 +1,14 @@
 //! The app registry (create, read, update, delete) and the cached status of each app's
 //! service. Every change is written with its audit row in one transaction.
 
-use crate::error::AppError;
-use crate::model::{AppDetail, AppSummary, FleetView, LiveStatus, LogsView, MetricsView};
-use crate::ssr::audit::{self, Entry};
-use crate::ssr::auth::{respond, Caller};
-use crate::ssr::{internal, AppState};
+use crate::audit::{self, Entry};
+use crate::auth::Caller;
+use crate::Services;
+use crate::{on_constraint, Error};
 use chrono::{DateTime, Utc};
-use domain::fleet::{AppState as ServiceState, RolloutState, ServiceEvent, ServiceStatus};
+use domain::fleet::{RolloutState, ServiceEvent, ServiceStatus};
 use domain::logs::LogQuery;
+use domain::view::{AppDetail, AppSummary, CachedStatus, FleetView, LiveStatus, LogsView, MetricsView};
 use domain::{AppDefinition, AppInput, CloudError};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -104,21 +104,21 @@ impl Columns {
 }
 
 /// The live app with this slug.
-pub async fn find(pool: &SqlitePool, slug: &str) -> Result<Option<AppRecord>, AppError> {
+pub async fn find(pool: &SqlitePool, slug: &str) -> Result<Option<AppRecord>, Error> {
     Ok(records(pool, Some(slug)).await?.pop())
 }
 
 /// The live app with this slug, or `NotFound`.
-pub async fn get(pool: &SqlitePool, slug: &str) -> Result<AppRecord, AppError> {
-    find(pool, slug).await?.ok_or_else(|| respond(AppError::NotFound))
+pub async fn get(pool: &SqlitePool, slug: &str) -> Result<AppRecord, Error> {
+    find(pool, slug).await?.ok_or_else(|| Error::NotFound)
 }
 
 /// Every live app, by slug.
-pub async fn list(pool: &SqlitePool) -> Result<Vec<AppRecord>, AppError> {
+pub async fn list(pool: &SqlitePool) -> Result<Vec<AppRecord>, Error> {
     records(pool, None).await
 }
 
-async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>, AppError> {
+async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>, Error> {
     let rows = sqlx::query!(
         r#"SELECT id AS "id!", slug, name, image, cpu, memory, architecture, port, health_check_path,
                   health_check_tool, desired_count, env_json, tags_json, task_role_arn, execution_role_arn,
@@ -127,8 +127,7 @@ async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>
         slug
     )
     .fetch_all(pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let records = rows
         .into_iter()
         .map(|r| {
@@ -140,42 +139,38 @@ async fn records(pool: &SqlitePool, slug: Option<&str>) -> Result<Vec<AppRecord>
                 memory: r.memory,
                 architecture: r.architecture,
                 port: r.port,
-                env: serde_json::from_str(&r.env_json).map_err(internal)?,
+                env: serde_json::from_str(&r.env_json)?,
                 task_role_arn: r.task_role_arn,
                 execution_role_arn: r.execution_role_arn,
                 health_check_path: r.health_check_path,
                 health_check_tool: r.health_check_tool,
                 desired_count: r.desired_count,
-                tags: serde_json::from_str(&r.tags_json).map_err(internal)?,
+                tags: serde_json::from_str(&r.tags_json)?,
                 target_group_arn: r.target_group_arn,
             };
             let definition = AppDefinition::parse(&input)
-                .map_err(|e| internal(format!("app {} in the database is invalid: {e:?}", input.slug)))?;
+                .map_err(|e| Error::internal(format!("app {} in the database is invalid: {e:?}", input.slug)))?;
             Ok(AppRecord { id: r.id, definition, created_at: r.created_at, updated_at: r.updated_at })
         })
         // One unreadable row (logged) does not hide the others.
-        .filter_map(|r: Result<AppRecord, AppError>| r.ok());
+        .filter_map(|r: Result<AppRecord, Error>| r.ok());
     Ok(records.collect())
 }
 
 /// Registers a new app (nothing is deployed yet).
-pub async fn create(state: &AppState, caller: &Caller, input: &AppInput) -> Result<AppRecord, AppError> {
-    let def = AppDefinition::parse(input).map_err(|e| respond(e.into()))?;
+pub async fn create(state: &Services, caller: &Caller, input: &AppInput) -> Result<AppRecord, Error> {
+    let def = AppDefinition::parse(input)?;
     let now = state.clock.now();
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
-    let id = match insert(&mut tx, &def, now).await {
-        Ok(id) => id,
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(respond(AppError::invalid("slug", "An app with this slug exists; pick another slug.")));
-        }
-        Err(e) => return Err(internal(e)),
-    };
+    let mut tx = crate::begin_write(&state.pool).await?;
+    let id = insert(&mut tx, &def, now).await.map_err(on_constraint("apps.slug", || {
+        Error::invalid("slug", "An app with this slug exists; pick another slug.")
+    }))?;
     let actor = caller.actor();
     // Viewers read the audit log: variables' values stay out of it.
     let entry = Entry::new(&actor, caller.source(), "app.create", def.slug.as_str())
         .after(json!(def.to_input().with_env_hidden()));
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     Ok(AppRecord { id, definition: def, created_at: now, updated_at: now })
 }
 
@@ -184,30 +179,30 @@ pub async fn create(state: &AppState, caller: &Caller, input: &AppInput) -> Resu
 /// was last changed (an edit form's version); a change made since, by someone else or by a
 /// deploy, is not overwritten: the answer is a conflict.
 pub async fn update(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     slug: &str,
     input: &AppInput,
     seen: Option<DateTime<Utc>>,
-) -> Result<AppRecord, AppError> {
+) -> Result<AppRecord, Error> {
     let before = get(&state.pool, slug).await?;
     let seen = seen.unwrap_or(before.updated_at);
     let changed_since = || {
-        respond(AppError::Conflict(
+        Error::Conflict(
             "The app was changed since this form was opened (by someone else, or by a deploy). Reload to see it, then edit again."
                 .into(),
-        ))
+        )
     };
     if seen != before.updated_at {
         return Err(changed_since());
     }
     if input.slug.trim() != slug {
-        return Err(respond(AppError::invalid("slug", "The slug names the app's service and cannot change.")));
+        return Err(Error::invalid("slug", "The slug names the app's service and cannot change."));
     }
-    let def = AppDefinition::parse(input).map_err(|e| respond(e.into()))?;
+    let def = AppDefinition::parse(input)?;
     let now = state.clock.now();
     let row = Columns::of(&def);
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
     let done = sqlx::query!(
         "UPDATE apps SET name = ?, image = ?, cpu = ?, memory = ?, architecture = ?, port = ?, health_check_path = ?,
                 health_check_tool = ?, desired_count = ?, env_json = ?, tags_json = ?, task_role_arn = ?,
@@ -232,8 +227,7 @@ pub async fn update(
         before.updated_at
     )
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     if done.rows_affected() != 1 {
         return Err(changed_since());
     }
@@ -241,8 +235,8 @@ pub async fn update(
     let entry = Entry::new(&actor, caller.source(), "app.update", slug)
         .before(json!(before.definition.to_input().with_env_hidden()))
         .after(json!(def.to_input().with_env_hidden()));
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     Ok(AppRecord { id: before.id, definition: def, created_at: before.created_at, updated_at: now })
 }
 
@@ -250,58 +244,55 @@ pub async fn update(
 /// marked deleted (its row and deploy history stay). `confirm` must repeat the slug. Refused
 /// while a deploy is in progress. The app is marked first, so no deploy can start while its
 /// service is being deleted; when the cloud refuses, the mark is taken back.
-pub async fn delete(state: &AppState, caller: &Caller, slug: &str, confirm: &str) -> Result<(), AppError> {
+pub async fn delete(state: &Services, caller: &Caller, slug: &str, confirm: &str) -> Result<(), Error> {
     let app = get(&state.pool, slug).await?;
     if confirm.trim() != slug {
-        return Err(respond(AppError::invalid("confirm", "Type the app's slug to confirm.")));
+        return Err(Error::invalid("confirm", "Type the app's slug to confirm."));
     }
     let now = state.clock.now();
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
     let running =
         sqlx::query_scalar!(r#"SELECT id AS "id!" FROM deploys WHERE app_id = ? AND state = 'IN_PROGRESS'"#, app.id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
     if let Some(deploy) = running {
-        return Err(respond(AppError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "Deploy #{deploy} of {slug} is in progress; delete the app once it has finished."
-        ))));
+        )));
     }
     sqlx::query!("UPDATE apps SET deleted_at = ?, updated_at = ? WHERE id = ?", now, now, app.id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+        .await?;
+    tx.commit().await?;
     match state.cloud.fleet.delete_service(slug).await {
         // Never deployed, or already deleted in the cloud: nothing left to delete there.
         Ok(()) | Err(CloudError::NotFound(_)) => {}
         Err(e) => {
             sqlx::query!("UPDATE apps SET deleted_at = NULL, updated_at = ? WHERE id = ?", app.updated_at, app.id)
                 .execute(&state.pool)
-                .await
-                .map_err(internal)?;
+                .await?;
             return Err(cloud_error(e));
         }
     }
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(internal)?;
-    sqlx::query!("DELETE FROM service_status WHERE app_id = ?", app.id).execute(&mut *tx).await.map_err(internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
+    sqlx::query!("DELETE FROM service_status WHERE app_id = ?", app.id).execute(&mut *tx).await?;
     let actor = caller.actor();
     let entry = Entry::new(&actor, caller.source(), "app.delete", slug)
         .before(json!(app.definition.to_input().with_env_hidden()))
         .after(json!({ "deleted": true }));
-    audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// The newest lines of the container log of `task` (a task of this app), newest first,
 /// matching `filter` (a substring, any case). Read from the cloud on request only.
-pub async fn logs(state: &AppState, slug: &str, task: &str, filter: Option<&str>) -> Result<LogsView, AppError> {
+pub async fn logs(state: &Services, slug: &str, task: &str, filter: Option<&str>) -> Result<LogsView, Error> {
     let app = get(&state.pool, slug).await?;
-    if !crate::ssr::tasks::belongs_to(&state.pool, app.id, task).await.map_err(internal)? {
-        return Err(respond(AppError::invalid("task", "Not a task of this app.")));
+    if !crate::tasks::belongs_to(&state.pool, app.id, task).await? {
+        return Err(Error::invalid("task", "Not a task of this app."));
     }
-    let query = LogQuery::for_task(&app.definition.log_group(), task, 200, filter).map_err(|e| respond(e.into()))?;
+    let query = LogQuery::for_task(&app.definition.log_group(), task, 200, filter)?;
     match state.cloud.logs.tail(&query).await {
         Ok(lines) => Ok(LogsView { lines, note: None }),
         Err(CloudError::NotFound(_)) => Ok(LogsView {
@@ -314,15 +305,15 @@ pub async fn logs(state: &AppState, slug: &str, task: &str, filter: Option<&str>
 
 /// An app's utilisation over the last `range` (`hour`, `day` or `week`), from the stored
 /// samples (never from the cloud).
-pub async fn metrics(state: &AppState, slug: &str, range: &str) -> Result<MetricsView, AppError> {
-    use crate::ssr::metrics::{series, Resolution};
+pub async fn metrics(state: &Services, slug: &str, range: &str) -> Result<MetricsView, Error> {
+    use crate::metrics::{series, Resolution};
     use domain::metrics::MetricKind;
     let app = get(&state.pool, slug).await?;
     let (span, resolution) = match range {
         "hour" => (chrono::Duration::hours(1), Resolution::Minute),
         "day" => (chrono::Duration::days(1), Resolution::Minute),
         "week" => (chrono::Duration::weeks(1), Resolution::Hour),
-        _ => return Err(respond(AppError::invalid("range", "hour, day or week"))),
+        _ => return Err(Error::invalid("range", "hour, day or week")),
     };
     let to = state.clock.now();
     let from = to - span;
@@ -332,30 +323,27 @@ pub async fn metrics(state: &AppState, slug: &str, range: &str) -> Result<Metric
         from,
         to,
         resolution_secs: resolution.secs(),
-        cpu: read(MetricKind::Cpu).await.map_err(internal)?,
-        memory: read(MetricKind::Memory).await.map_err(internal)?,
+        cpu: read(MetricKind::Cpu).await?,
+        memory: read(MetricKind::Memory).await?,
     })
 }
 
 /// A cloud failure as the user sees it: transient ones ask to retry, refusals say why (the
 /// cloud's message is about the request, not a secret), the rest are logged.
-pub fn cloud_error(e: CloudError) -> AppError {
-    respond(match e {
-        CloudError::Throttled | CloudError::Unavailable(_) => {
-            tracing::warn!(error = %e, "the cloud failed a request");
-            AppError::Unavailable
-        }
+pub fn cloud_error(e: CloudError) -> Error {
+    match e {
+        CloudError::Throttled | CloudError::Unavailable(_) => Error::Unavailable(e.to_string()),
         CloudError::Invalid(m) | CloudError::Conflict(m) | CloudError::NotFound(m) => {
             // Often the console's own set-up (IAM, cluster, network): operators need to see it.
             tracing::warn!(error = %m, "the cloud refused a request");
-            AppError::Conflict(format!("The cloud refused: {m}"))
+            Error::Conflict(format!("The cloud refused: {m}"))
         }
-        CloudError::NotAuthorized(_) => return internal(e),
-    })
+        CloudError::NotAuthorized(_) => Error::internal(e),
+    }
 }
 
 /// The app page's data: definition, cached status and events, deploy history.
-pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError> {
+pub async fn detail(state: &Services, slug: &str) -> Result<AppDetail, Error> {
     let app = get(&state.pool, slug).await?;
     let now = state.clock.now();
     // Someone looks at the app: its newest samples are worth a fetch (the worker keeps it to
@@ -369,25 +357,23 @@ pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError>
         app.id
     )
     .fetch_optional(&state.pool)
-    .await
-    .map_err(internal)?;
-    let deploys = crate::ssr::deploys::history(&state.pool, app.id, 50).await?;
-    let tasks = crate::ssr::tasks::for_app(&state.pool, app.id, now, 50).await.map_err(internal)?;
+    .await?;
+    let deploys = crate::deploys::history(&state.pool, app.id, 50).await?;
+    let tasks = crate::tasks::for_app(&state.pool, app.id, now, 50).await?;
     let unhealthy = tasks.iter().filter(|t| t.last_status == "RUNNING" && t.health_status == "UNHEALTHY").count();
     let (live, running_revision, events) = match status {
         Some(s) => {
-            let (desired, running) = (to_u32(s.desired_count), to_u32(s.running_count));
-            let rollout = s.rollout_state.as_deref().and_then(RolloutState::parse);
-            let live = LiveStatus {
-                state: ServiceState::derive(&s.status, desired, running, rollout)
-                    .with_health(u32::try_from(unhealthy).unwrap_or(u32::MAX)),
-                running,
+            let live = LiveStatus::from(CachedStatus {
+                status: s.status,
+                desired: to_u32(s.desired_count),
+                running: to_u32(s.running_count),
                 pending: to_u32(s.pending_count),
-                desired,
+                rollout_state: s.rollout_state,
                 rollout_reason: s.rollout_reason,
+                unhealthy_tasks: u32::try_from(unhealthy).unwrap_or(u32::MAX),
                 fetched_at: s.fetched_at,
                 stale_since: s.stale_since,
-            };
+            });
             let events: Vec<ServiceEvent> = serde_json::from_str(&s.events_json).unwrap_or_default();
             (Some(live), s.task_definition.as_deref().and_then(domain::deploy::revision_of), events)
         }
@@ -402,7 +388,7 @@ pub async fn detail(state: &AppState, slug: &str) -> Result<AppDetail, AppError>
         events,
         deploys,
         tasks,
-        deploy_key: crate::ssr::tokens::random_url_safe::<18>()?,
+        deploy_key: crate::tokens::random_url_safe::<18>()?,
         generated_at: now,
     })
 }
@@ -508,7 +494,7 @@ pub async fn fleet_view(
     pool: &SqlitePool,
     now: DateTime<Utc>,
     cost_today: &std::collections::BTreeMap<String, domain::cost::Money>,
-) -> sqlx::Result<FleetView> {
+) -> Result<FleetView, Error> {
     let rows = sqlx::query!(
         r#"SELECT a.id AS "id!", a.slug, a.name, a.image, a.cpu, a.memory, a.architecture, a.desired_count,
                   s.status AS "status?", s.desired_count AS "live_desired?", s.running_count AS "running?",
@@ -527,27 +513,24 @@ pub async fn fleet_view(
     )
     .fetch_all(pool)
     .await?;
-    let mut sparklines = crate::ssr::metrics::sparklines(pool, now).await?;
-    let mut notes = crate::ssr::schedules::fleet_notes(pool, now).await?;
+    let mut sparklines = crate::metrics::sparklines(pool, now).await?;
+    let mut notes = crate::schedules::fleet_notes(pool, now).await?;
     let apps = rows
         .into_iter()
         .map(|r| {
             let cost = cost_today.get(&r.slug).copied();
             let live = match (r.status, r.fetched_at) {
-                (Some(status), Some(fetched_at)) => {
-                    let (desired, running) = (to_u32(r.live_desired.unwrap_or(0)), to_u32(r.running.unwrap_or(0)));
-                    let rollout = r.rollout_state.as_deref().and_then(RolloutState::parse);
-                    Some(LiveStatus {
-                        state: ServiceState::derive(&status, desired, running, rollout)
-                            .with_health(to_u32(r.unhealthy)),
-                        running,
-                        pending: to_u32(r.pending.unwrap_or(0)),
-                        desired,
-                        rollout_reason: r.rollout_reason,
-                        fetched_at,
-                        stale_since: r.stale_since,
-                    })
-                }
+                (Some(status), Some(fetched_at)) => Some(LiveStatus::from(CachedStatus {
+                    status,
+                    desired: to_u32(r.live_desired.unwrap_or(0)),
+                    running: to_u32(r.running.unwrap_or(0)),
+                    pending: to_u32(r.pending.unwrap_or(0)),
+                    rollout_state: r.rollout_state,
+                    rollout_reason: r.rollout_reason,
+                    unhealthy_tasks: to_u32(r.unhealthy),
+                    fetched_at,
+                    stale_since: r.stale_since,
+                })),
                 _ => None,
             };
             AppSummary {

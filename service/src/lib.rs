@@ -1,6 +1,10 @@
-//! Server-only code: the shared [`AppState`] and the SQLite queries the server functions and
-//! background workers use. Compiled only with the `ssr` feature, so none of it (nor sqlx)
-//! reaches the browser bundle.
+//! ShinyFleet's use cases over SQLite and the cloud ports: one module per table at the bottom
+//! (its queries), the use cases above them (register an app, deploy, a scheduler pass, a cost
+//! report, invite a colleague, …) and the page and API data they assemble.
+//!
+//! Pages (through server functions), the HTTP API and the background workers all call this
+//! crate; it knows neither HTTP nor Leptos. Every function returns [`Error`]; the web layers
+//! map it to a status in one place each.
 
 pub mod apps;
 pub mod audit;
@@ -13,18 +17,18 @@ pub mod schedules;
 pub mod tasks;
 pub mod tokens;
 
-use crate::error::AppError;
-use crate::model::ConsoleInfo;
-use axum::extract::FromRef;
+mod error;
+pub use error::{on_constraint, Error};
+
 use domain::definition::Network;
 use domain::directory::Directory;
 use domain::fleet::Fleet;
 use domain::logs::Logs;
 use domain::metrics::Metrics;
 use domain::registry::Registry;
+use domain::view::ConsoleInfo;
 use domain::Clock;
 use domain::IdentityVerifier;
-use leptos::prelude::*;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -42,10 +46,10 @@ pub struct Cloud {
     pub identity: Arc<dyn IdentityVerifier>,
 }
 
-/// Everything a request handler, server function or worker needs; cheap to clone.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
+/// Everything a use case needs: the database, the cloud's ports, the clock and the
+/// console's settings; cheap to clone. Server functions, API handlers and workers share one.
+#[derive(Clone)]
+pub struct Services {
     pub pool: SqlitePool,
     pub cloud: Cloud,
     pub clock: Arc<dyn Clock>,
@@ -122,30 +126,6 @@ pub trait SandboxHints: Send + Sync + 'static {
     fn temporary_password(&self, email: &str) -> Option<String>;
 }
 
-/// The state provided to server functions and pages.
-pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
-        AppError::Internal
-    })
-}
-
-/// Runs `fut` with no Leptos owner current while it is polled. Leptos leaves the owner of
-/// the page it last rendered current on the worker thread (`Owner::new_root` sets it and
-/// nothing unsets it), so code outside Leptos polled on that thread — the HTTP API, the
-/// background workers, middleware — would find that page's context while it still renders,
-/// and [`crate::ssr::auth::respond`] would set *its* HTTP status. Everything the router serves
-/// and every worker runs inside this.
-pub fn outside_leptos<F: std::future::Future>(fut: F) -> impl std::future::Future<Output = F::Output> {
-    let previous = Owner::current();
-    let empty = Owner::new_root(None);
-    let scoped = empty.with(|| leptos::reactive::computed::ScopedFuture::new_untracked(fut));
-    if let Some(previous) = previous {
-        previous.set();
-    }
-    scoped
-}
-
 /// Starts a transaction that writes. `BEGIN IMMEDIATE` takes SQLite's write lock at once, so
 /// a writer waits its turn (the pool's busy timeout) instead of failing with "database is
 /// locked": a plain (deferred) transaction that reads first cannot take the lock once another
@@ -154,11 +134,14 @@ pub async fn begin_write(pool: &SqlitePool) -> sqlx::Result<sqlx::Transaction<'s
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
-/// Logs an internal error where it happened and returns the opaque error the browser sees.
-pub fn internal(e: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "internal error");
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    }
-    AppError::Internal
+/// A CSV writer into memory as the exports write them: RFC 4180, CRLF line ends, fields
+/// quoted only when they must be.
+pub fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new())
+}
+
+/// What a [`csv_writer`] wrote (its fields are UTF-8 strings, so the text is too).
+pub fn csv_text(writer: csv::Writer<Vec<u8>>) -> String {
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }

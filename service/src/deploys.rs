@@ -13,40 +13,40 @@
 //! A request may carry an idempotency key: the same key for the same app returns the deploy
 //! it started instead of starting another (a double click, a CI job retrying).
 
-use crate::error::AppError;
-use crate::model::DeployRecord;
-use crate::ssr::apps::{self, AppRecord};
-use crate::ssr::audit::{self, Entry};
-use crate::ssr::auth::{respond, Caller};
-use crate::ssr::{internal, AppState};
+use crate::apps::{self, AppRecord};
+use crate::audit::{self, Entry};
+use crate::auth::Caller;
+use crate::Error;
+use crate::Services;
 use chrono::{DateTime, Utc};
 use domain::deploy::{verdict, InFlight, Verdict};
 use domain::fleet::{RolloutState, ServiceStatus, ServiceUpdate};
+use domain::view::DeployRecord;
 use domain::{CloudError, ImageRef};
 use serde_json::json;
 use sqlx::SqlitePool;
 
 /// What a deploy rolls out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Plan {
+enum DeployPlan {
     /// A new revision of the app's definition; `given` when the request named the image.
     New { image: ImageRef, given: bool },
     /// An earlier revision again, exactly as it ran (same task definition, same digest).
     Rollback { revision: i64, task_definition: String, image: String, digest: Option<String> },
 }
 
-impl Plan {
+impl DeployPlan {
     fn kind(&self) -> &'static str {
         match self {
-            Plan::New { .. } => "deploy",
-            Plan::Rollback { .. } => "rollback",
+            DeployPlan::New { .. } => "deploy",
+            DeployPlan::Rollback { .. } => "rollback",
         }
     }
 
     fn image(&self) -> String {
         match self {
-            Plan::New { image, .. } => image.to_string(),
-            Plan::Rollback { image, .. } => image.clone(),
+            DeployPlan::New { image, .. } => image.to_string(),
+            DeployPlan::Rollback { image, .. } => image.clone(),
         }
     }
 
@@ -54,8 +54,12 @@ impl Plan {
     /// request: the same kind, of the same revision or (when named) the same image.
     fn repeats(&self, existing: &DeployRecord) -> bool {
         match self {
-            Plan::New { image, given } => existing.kind == "deploy" && (!given || existing.image == image.to_string()),
-            Plan::Rollback { revision, .. } => existing.kind == "rollback" && existing.revision == Some(*revision),
+            DeployPlan::New { image, given } => {
+                existing.kind == "deploy" && (!given || existing.image == image.to_string())
+            }
+            DeployPlan::Rollback { revision, .. } => {
+                existing.kind == "rollback" && existing.revision == Some(*revision)
+            }
         }
     }
 }
@@ -63,17 +67,17 @@ impl Plan {
 /// Deploys the app's definition; `image` (when given) becomes the app's image. Returns the
 /// deploy and whether this call started it (`false`: the key named an earlier one).
 pub async fn deploy(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     slug: &str,
     image: Option<&str>,
     key: Option<&str>,
-) -> Result<(DeployRecord, bool), AppError> {
+) -> Result<(DeployRecord, bool), Error> {
     let app = apps::get(&state.pool, slug).await?;
     let key = parse_key(key)?;
     let plan = match image.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => Plan::New { image: ImageRef::parse(raw).map_err(|e| respond(e.into()))?, given: true },
-        None => Plan::New { image: app.definition.image.clone(), given: false },
+        Some(raw) => DeployPlan::New { image: ImageRef::parse(raw)?, given: true },
+        None => DeployPlan::New { image: app.definition.image.clone(), given: false },
     };
     if let Some(existing) = replay(&state.pool, &app, key.as_deref(), &plan).await? {
         return Ok((existing, false));
@@ -84,12 +88,12 @@ pub async fn deploy(
 /// Rolls the app back to an earlier revision that once completed: a new deploy of exactly
 /// that task definition.
 pub async fn rollback(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     slug: &str,
     revision: i64,
     key: Option<&str>,
-) -> Result<(DeployRecord, bool), AppError> {
+) -> Result<(DeployRecord, bool), Error> {
     let app = apps::get(&state.pool, slug).await?;
     let key = parse_key(key)?;
     let earlier = sqlx::query!(
@@ -100,38 +104,31 @@ pub async fn rollback(
         revision
     )
     .fetch_optional(&state.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let plan = match earlier {
-        Some(earlier) => Plan::Rollback {
+        Some(earlier) => DeployPlan::Rollback {
             revision,
             task_definition: earlier.task_definition,
             image: earlier.image,
             digest: earlier.digest,
         },
         // A retry whose first attempt is the only deploy of that revision still replays.
-        None => Plan::Rollback { revision, task_definition: String::new(), image: String::new(), digest: None },
+        None => DeployPlan::Rollback { revision, task_definition: String::new(), image: String::new(), digest: None },
     };
     if let Some(existing) = replay(&state.pool, &app, key.as_deref(), &plan).await? {
         return Ok((existing, false));
     }
-    if matches!(&plan, Plan::Rollback { task_definition, .. } if task_definition.is_empty()) {
-        return Err(respond(AppError::invalid(
-            "revision",
-            format!("No completed deploy of revision {revision} to roll back to."),
-        )));
+    if matches!(&plan, DeployPlan::Rollback { task_definition, .. } if task_definition.is_empty()) {
+        return Err(Error::invalid("revision", format!("No completed deploy of revision {revision} to roll back to.")));
     }
     start(state, caller, &app, plan, key).await
 }
 
 /// An idempotency key: 1–255 visible ASCII characters; blank means none.
-fn parse_key(raw: Option<&str>) -> Result<Option<String>, AppError> {
+fn parse_key(raw: Option<&str>) -> Result<Option<String>, Error> {
     let Some(key) = raw.map(str::trim).filter(|k| !k.is_empty()) else { return Ok(None) };
     if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(respond(AppError::invalid(
-            "idempotency_key",
-            "An idempotency key has 1 to 255 visible ASCII characters.",
-        )));
+        return Err(Error::invalid("idempotency_key", "An idempotency key has 1 to 255 visible ASCII characters."));
     }
     Ok(Some(key.to_owned()))
 }
@@ -142,21 +139,20 @@ async fn replay(
     pool: &SqlitePool,
     app: &AppRecord,
     key: Option<&str>,
-    plan: &Plan,
-) -> Result<Option<DeployRecord>, AppError> {
+    plan: &DeployPlan,
+) -> Result<Option<DeployRecord>, Error> {
     let Some(key) = key else { return Ok(None) };
     let id =
         sqlx::query_scalar!(r#"SELECT id AS "id!" FROM deploys WHERE app_id = ? AND idempotency_key = ?"#, app.id, key)
             .fetch_optional(pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     let Some(id) = id else { return Ok(None) };
     let existing = get(pool, id).await?;
     if !plan.repeats(&existing) {
-        return Err(respond(AppError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "This idempotency key already started deploy #{} ({} of {}); use a new key for a different request.",
             existing.id, existing.kind, existing.image
-        ))));
+        )));
     }
     Ok(Some(existing))
 }
@@ -164,21 +160,21 @@ async fn replay(
 /// Claims the app's one deploy slot, then starts the deploy in a task of its own, so a
 /// client that hangs up half-way never strands it.
 async fn start(
-    state: &AppState,
+    state: &Services,
     caller: &Caller,
     app: &AppRecord,
-    plan: Plan,
+    plan: DeployPlan,
     key: Option<String>,
-) -> Result<(DeployRecord, bool), AppError> {
+) -> Result<(DeployRecord, bool), Error> {
     let now = state.clock.now();
     let actor = caller.actor();
     let (kind, image) = (plan.kind(), plan.image());
     // A rollback knows its revision from the start, so a retry matches it at once.
     let (revision, task_definition, digest) = match &plan {
-        Plan::Rollback { revision, task_definition, digest, .. } => {
+        DeployPlan::Rollback { revision, task_definition, digest, .. } => {
             (Some(*revision), Some(task_definition.clone()), digest.clone())
         }
-        Plan::New { .. } => (None, None, None),
+        DeployPlan::New { .. } => (None, None, None),
     };
     let claimed = sqlx::query!(
         "INSERT INTO deploys (app_id, kind, image, revision, task_definition, digest, state, created_by, created_at,
@@ -200,7 +196,7 @@ async fn start(
     let id = match claimed {
         Ok(done) if done.rows_affected() == 1 => done.last_insert_rowid(),
         // The app was deleted meanwhile.
-        Ok(_) => return Err(respond(AppError::NotFound)),
+        Ok(_) => return Err(Error::NotFound),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             // The same key won a race with this request, or another deploy is rolling out.
             if let Some(existing) = replay(&state.pool, app, key.as_deref(), &plan).await? {
@@ -208,19 +204,18 @@ async fn start(
             }
             return Err(busy(&state.pool, app).await);
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     };
     let work = tokio::spawn(launch(state.clone(), caller.clone(), app.clone(), plan, id));
     match work.await {
         Ok(Ok(())) => Ok((get(&state.pool, id).await?, true)),
-        // Set the status again: the task ran outside this request.
-        Ok(Err(e)) => Err(respond(e)),
-        Err(e) => Err(internal(e)),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(Error::internal(e)),
     }
 }
 
 /// The answer to a deploy while another is rolling out.
-async fn busy(pool: &SqlitePool, app: &AppRecord) -> AppError {
+async fn busy(pool: &SqlitePool, app: &AppRecord) -> Error {
     let running = sqlx::query!(
         r#"SELECT id AS "id!", created_by FROM deploys WHERE app_id = ? AND state = 'IN_PROGRESS'"#,
         app.id
@@ -234,7 +229,7 @@ async fn busy(pool: &SqlitePool, app: &AppRecord) -> AppError {
         ),
         _ => format!("{} is being deployed already; wait until it finishes.", app.definition.slug),
     };
-    respond(AppError::Conflict(message))
+    Error::Conflict(message)
 }
 
 /// Starts the claimed deploy `id` in the cloud and records it. Until the service call, a
@@ -247,26 +242,26 @@ async fn busy(pool: &SqlitePool, app: &AppRecord) -> AppError {
 /// a console killed while ECS takes the change leaves the deploy complete in the database (the
 /// refresher follows it from ECS after a restart). A service call refused outright takes them
 /// back with the claim.
-async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id: i64) -> Result<(), AppError> {
+async fn launch(state: Services, caller: Caller, app: AppRecord, plan: DeployPlan, id: i64) -> Result<(), Error> {
     let pool = &state.pool;
     let (task_definition, desired, digest) = match &plan {
-        Plan::New { image, .. } => match register(&state, &app, image).await {
+        DeployPlan::New { image, .. } => match register(&state, &app, image).await {
             Ok(registered) => registered,
             Err(e) => {
-                sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(pool).await.map_err(internal)?;
+                sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(pool).await?;
                 return Err(e);
             }
         },
-        Plan::Rollback { task_definition, digest, .. } => (task_definition.clone(), None, digest.clone()),
+        DeployPlan::Rollback { task_definition, digest, .. } => (task_definition.clone(), None, digest.clone()),
     };
     let revision = domain::deploy::revision_of(&task_definition);
     let now = state.clock.now();
     let image = plan.image();
     let image_changed = match &plan {
-        Plan::New { image, .. } => *image != app.definition.image,
-        Plan::Rollback { .. } => true,
+        DeployPlan::New { image, .. } => *image != app.definition.image,
+        DeployPlan::Rollback { .. } => true,
     };
-    let mut tx = crate::ssr::begin_write(pool).await.map_err(internal)?;
+    let mut tx = crate::begin_write(pool).await?;
     sqlx::query!(
         "UPDATE deploys SET revision = ?, task_definition = ?, digest = ? WHERE id = ?",
         revision,
@@ -275,22 +270,20 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
         id
     )
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     if image_changed {
         // The registry shows what runs: a new image, or the image rolled back to.
         sqlx::query!("UPDATE apps SET image = ?, updated_at = ? WHERE id = ?", image, now, app.id)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
     let actor = caller.actor();
     let action = if plan.kind() == "deploy" { "app.deploy" } else { "app.rollback" };
     let entry = Entry::new(&actor, caller.source(), action, app.definition.slug.as_str())
         .before(json!({ "image": app.definition.image.to_string() }))
         .after(json!({ "deploy": id, "revision": revision, "image": image, "digest": digest }));
-    let audit_id = audit::record(&mut tx, &entry, now).await.map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+    let audit_id = audit::record(&mut tx, &entry, now).await?;
+    tx.commit().await?;
 
     let service = match roll_out(&state, &app, &task_definition, desired).await {
         Ok(service) => Some(service),
@@ -302,9 +295,9 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
             // Refused: nothing changed in the cloud. The claim, its audit row and the image
             // go back as they were (unless someone changed the app since).
             let old_image = app.definition.image.to_string();
-            let mut tx = crate::ssr::begin_write(pool).await.map_err(internal)?;
-            sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(&mut *tx).await.map_err(internal)?;
-            sqlx::query!("DELETE FROM audit_log WHERE id = ?", audit_id).execute(&mut *tx).await.map_err(internal)?;
+            let mut tx = crate::begin_write(pool).await?;
+            sqlx::query!("DELETE FROM deploys WHERE id = ?", id).execute(&mut *tx).await?;
+            sqlx::query!("DELETE FROM audit_log WHERE id = ?", audit_id).execute(&mut *tx).await?;
             if image_changed {
                 sqlx::query!(
                     "UPDATE apps SET image = ?, updated_at = ? WHERE id = ? AND image = ? AND updated_at = ?",
@@ -315,10 +308,9 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
                     now
                 )
                 .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
+                .await?;
             }
-            tx.commit().await.map_err(internal)?;
+            tx.commit().await?;
             return Err(apps::cloud_error(e));
         }
     };
@@ -327,10 +319,7 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
         .and_then(|s| s.primary())
         .filter(|d| d.task_definition == task_definition)
         .map(|d| d.id.clone());
-    sqlx::query!("UPDATE deploys SET deployment_id = ? WHERE id = ?", deployment_id, id)
-        .execute(pool)
-        .await
-        .map_err(internal)?;
+    sqlx::query!("UPDATE deploys SET deployment_id = ? WHERE id = ?", deployment_id, id).execute(pool).await?;
     if let Some(service) = &service {
         // Only the cache: the next refresh writes it again if this fails.
         if let Err(e) = apps::record_status(pool, app.id, service, state.clock.now()).await {
@@ -344,14 +333,14 @@ async fn launch(state: AppState, caller: Caller, app: AppRecord, plan: Plan, id:
 /// Pins the image's digest (ECR) and registers the revision: its ARN, the desired count to
 /// roll out with, and the digest.
 async fn register(
-    state: &AppState,
+    state: &Services,
     app: &AppRecord,
     image: &ImageRef,
-) -> Result<(String, Option<u32>, Option<String>), AppError> {
+) -> Result<(String, Option<u32>, Option<String>), Error> {
     let digest = match state.cloud.registry.resolve(image).await {
         Ok(digest) => digest,
         Err(CloudError::NotFound(what)) => {
-            return Err(AppError::invalid("image", format!("The registry has no {what}.")));
+            return Err(Error::invalid("image", format!("The registry has no {what}.")));
         }
         Err(e) => return Err(apps::cloud_error(e)),
     };
@@ -364,15 +353,13 @@ async fn register(
     let spec = def.task_definition(&run, &state.deploy.log_region);
     let registered = state.cloud.fleet.register_task_definition(&spec).await.map_err(apps::cloud_error)?;
     // A schedule or override decides the count: a deploy at night does not turn the app on.
-    let governed = crate::ssr::schedules::governed_count(&state.pool, app.id, state.clock.now())
-        .await
-        .map_err(crate::ssr::internal)?;
+    let governed = crate::schedules::governed_count(&state.pool, app.id, state.clock.now()).await?;
     Ok((registered.arn, Some(governed.unwrap_or(def.desired_count)), digest))
 }
 
 /// Points the service at `task_definition`: an update, or its creation the first time.
 async fn roll_out(
-    state: &AppState,
+    state: &Services,
     app: &AppRecord,
     task_definition: &str,
     desired: Option<u32>,
@@ -447,13 +434,13 @@ pub async fn last_completed_image(pool: &SqlitePool, app_id: i64) -> sqlx::Resul
 }
 
 /// One deploy by id (of any app, deleted ones included).
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<DeployRecord, AppError> {
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<DeployRecord, Error> {
     let rows = query(pool, None, Some(id), 1).await?;
-    rows.into_iter().next().ok_or_else(|| respond(AppError::NotFound))
+    rows.into_iter().next().ok_or_else(|| Error::NotFound)
 }
 
 /// An app's deploys, newest first.
-pub async fn history(pool: &SqlitePool, app_id: i64, limit: i64) -> Result<Vec<DeployRecord>, AppError> {
+pub async fn history(pool: &SqlitePool, app_id: i64, limit: i64) -> Result<Vec<DeployRecord>, Error> {
     query(pool, Some(app_id), None, limit).await
 }
 
@@ -462,7 +449,7 @@ async fn query(
     app_id: Option<i64>,
     id: Option<i64>,
     limit: i64,
-) -> Result<Vec<DeployRecord>, AppError> {
+) -> Result<Vec<DeployRecord>, Error> {
     let rows = sqlx::query!(
         r#"SELECT d.id AS "id!", a.slug, d.kind, d.revision, d.image, d.digest, d.state, d.reason, d.created_by,
                   d.created_at AS "created_at: DateTime<Utc>", d.finished_at AS "finished_at: DateTime<Utc>"
@@ -474,8 +461,7 @@ async fn query(
         limit
     )
     .fetch_all(pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| DeployRecord {

@@ -126,7 +126,7 @@ pub async fn fetch_candidates(
 /// moved up to the window's end — in one transaction, so a failure stores nothing and the
 /// next fetch asks again. Returns how many samples were written.
 pub async fn store_fetch(pool: &SqlitePool, window: MetricWindow, answered: &[(i64, &Series)]) -> sqlx::Result<usize> {
-    let mut tx = crate::ssr::begin_write(pool).await?;
+    let mut tx = crate::begin_write(pool).await?;
     let mut written = 0;
     for (app_id, series) in answered {
         let kind = kind_str(series.kind);
@@ -250,7 +250,7 @@ pub async fn prune(
     // On an hour, so that every hour rolled up here had all its minutes.
     let minutes_before = floor_hour(now - Duration::days(keep_minutes_days));
     let hours_before = now - Duration::days(keep_hours_days);
-    let mut tx = crate::ssr::begin_write(pool).await?;
+    let mut tx = crate::begin_write(pool).await?;
     sqlx::query!(
         "INSERT INTO metric_samples (app_id, kind, resolution_secs, at, percent)
          SELECT app_id, kind, 3600, substr(at, 1, 13) || ':00:00+00:00', AVG(percent)

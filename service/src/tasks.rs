@@ -3,9 +3,9 @@
 //! never erased by a later, poorer answer, and a task ECS forgot before its stop was seen is
 //! closed at the last time it was seen.
 
-use crate::model::TaskRow;
 use chrono::{DateTime, Duration, Utc};
 use domain::fleet::TaskInfo;
+use domain::view::TaskRow;
 use sqlx::SqlitePool;
 use std::collections::HashSet;
 

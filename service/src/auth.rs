@@ -8,12 +8,12 @@
 //! Sessions hold a [`Principal`] (user name, email, groups, role, when they signed in): no
 //! token and no password. A pending new-password challenge lives in memory only.
 
-use crate::error::AppError;
-use crate::model::{SignInOutcome, Viewer};
-use crate::ssr::audit::{self, Entry};
-use crate::ssr::AppState;
+use crate::audit::{self, Entry};
+use crate::Error;
+use crate::Services;
 use chrono::{DateTime, Duration, Utc};
 use domain::directory::{PasswordPolicy, SignIn, Tokens};
+use domain::view::{SignInOutcome, Viewer};
 use domain::{CloudError, EmailAddress, Role, RoleGroups};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -88,7 +88,7 @@ impl Caller {
     }
 }
 
-/// Sign-in settings and the in-memory state sign-in needs; part of [`AppState`].
+/// Sign-in settings and the in-memory state sign-in needs; part of [`Services`].
 #[derive(Clone)]
 pub struct Auth {
     pub role_groups: RoleGroups,
@@ -137,50 +137,14 @@ impl Auth {
     }
 }
 
-/// The request context of the current server function or page render.
-pub fn request_ctx() -> RequestCtx {
-    use_parts().and_then(|parts| parts.extensions.get::<RequestCtx>().cloned()).unwrap_or_default()
-}
-
-fn use_parts() -> Option<axum::http::request::Parts> {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-}
-
-/// The session of the current request (sign-in, sign-out).
-pub fn session() -> Result<Session, AppError> {
-    use_parts().and_then(|parts| parts.extensions.get::<Session>().cloned()).ok_or_else(|| {
-        tracing::error!("no session layer in front of a server function");
-        AppError::Internal
-    })
-}
-
-/// The caller, provided their role allows `needed`: `Unauthorized` when nobody is signed in,
-/// `Forbidden` when the role is too weak. The response status is set to match.
-pub fn require(needed: Role) -> Result<Caller, AppError> {
-    let ctx = request_ctx();
-    check_role(ctx.principal.as_ref(), needed).map_err(respond)?;
-    let principal = ctx.principal.ok_or(AppError::Unauthorized)?;
-    Ok(Caller { principal, source: ctx.source })
-}
-
 /// The one role rule, for server functions, the gatekeeper and the API's routes:
 /// `Unauthorized` without a principal, `Forbidden` when its role is weaker than `needed`.
-pub fn check_role(principal: Option<&Principal>, needed: Role) -> Result<(), AppError> {
+pub fn check_role(principal: Option<&Principal>, needed: Role) -> Result<(), Error> {
     match principal {
-        None => Err(AppError::Unauthorized),
-        Some(p) if !p.role.allows(needed) => Err(AppError::Forbidden),
+        None => Err(Error::Unauthorized),
+        Some(p) if !p.role.allows(needed) => Err(Error::Forbidden),
         Some(_) => Ok(()),
     }
-}
-
-/// Sets the HTTP status of the current server function's response to the error's.
-pub fn respond(e: AppError) -> AppError {
-    if let Some(resp) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(status) = axum::http::StatusCode::from_u16(e.status()) {
-            resp.set_status(status);
-        }
-    }
-    e
 }
 
 /// The principal a session holds, if it is still good: not past the absolute limit and not
@@ -191,26 +155,24 @@ pub async fn session_principal(
     session: &Session,
     auth: &Auth,
     now: DateTime<Utc>,
-) -> Result<Option<Principal>, AppError> {
+) -> Result<Option<Principal>, Error> {
     let principal = match session.get::<Principal>(PRINCIPAL_KEY).await {
         Ok(p) => p,
         Err(e) => {
             // Written by another version of the console, say: treat it as signed out.
             tracing::warn!(error = %e, "an unreadable session was ended");
-            session.flush().await.map_err(crate::ssr::internal)?;
+            session.flush().await?;
             None
         }
     };
     let Some(principal) = principal else { return Ok(None) };
     let expired = now - principal.since > auth.session_max_age;
     let revoked = match &principal.username {
-        Some(username) => {
-            revoked_at(pool, username).await.map_err(crate::ssr::internal)?.is_some_and(|at| at >= principal.since)
-        }
+        Some(username) => revoked_at(pool, username).await?.is_some_and(|at| at >= principal.since),
         None => false,
     };
     if expired || revoked {
-        session.flush().await.map_err(crate::ssr::internal)?;
+        session.flush().await?;
         return Ok(None);
     }
     Ok(Some(principal))
@@ -246,19 +208,19 @@ pub async fn revoke_sessions(conn: &mut SqliteConnection, username: &str, now: D
 /// A password sign-in. On success the session id is renewed and the session holds the
 /// principal; a first sign-in of an invited user asks for a new password instead.
 pub async fn sign_in(
-    state: &AppState,
+    state: &Services,
     session: &Session,
     email: &str,
     password: &str,
     next: &str,
     source: Option<&str>,
-) -> Result<SignInOutcome, AppError> {
+) -> Result<SignInOutcome, Error> {
     let email = EmailAddress::parse(email)?;
     if password.is_empty() {
-        return Err(AppError::invalid("password", "Enter your password."));
+        return Err(Error::invalid("password", "Enter your password."));
     }
     if password.len() > 256 {
-        return Err(AppError::BadCredentials);
+        return Err(Error::BadCredentials);
     }
     let now = state.clock.now();
     let throttle = &state.auth.throttle;
@@ -277,8 +239,8 @@ pub async fn sign_in(
         Ok(SignIn::NewPasswordRequired { session: challenge }) => {
             let nonce = state.auth.challenges.put(email.as_str(), challenge, now)?;
             // A fresh id for the session that carries the challenge, as for a signed-in one.
-            session.cycle_id().await.map_err(crate::ssr::internal)?;
-            session.insert(CHALLENGE_KEY, nonce).await.map_err(crate::ssr::internal)?;
+            session.cycle_id().await?;
+            session.insert(CHALLENGE_KEY, nonce).await?;
             let policy = state.cloud.directory.password_policy().await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "cannot read the pool's password rules; showing Cognito's defaults");
                 PasswordPolicy::default()
@@ -287,62 +249,62 @@ pub async fn sign_in(
         }
         Err(CloudError::NotAuthorized(_)) => {
             let entry = Entry::new(email.as_str(), source, "auth.sign_in_failed", email.as_str());
-            audit::record_alone(&state.pool, &entry, now).await.map_err(crate::ssr::internal)?;
-            Err(AppError::BadCredentials)
+            audit::record_alone(&state.pool, &entry, now).await?;
+            Err(Error::BadCredentials)
         }
         Err(CloudError::Invalid(reason)) => {
             tracing::info!(%reason, "a sign-in needs a step the console does not offer");
-            Err(respond(AppError::Conflict(
+            Err(Error::Conflict(
                 "This account cannot sign in here yet (it needs a password reset, a confirmation or a second factor). Ask an admin."
                     .to_owned(),
-            )))
+            ))
         }
-        Err(e) => Err(cloud_failure(e)),
+        Err(e) => Err(Error::cloud(e)),
     }
 }
 
 /// Answers the new-password challenge of the pending first sign-in in this session.
 pub async fn complete_new_password(
-    state: &AppState,
+    state: &Services,
     session: &Session,
     new_password: &str,
     confirm: &str,
     next: &str,
     source: Option<&str>,
-) -> Result<SignInOutcome, AppError> {
-    let expired = || AppError::invalid("session", "This sign-in expired. Sign in again with your temporary password.");
-    let nonce: Option<String> = session.get(CHALLENGE_KEY).await.map_err(crate::ssr::internal)?;
+) -> Result<SignInOutcome, Error> {
+    let expired = || Error::invalid("session", "This sign-in expired. Sign in again with your temporary password.");
+    let nonce: Option<String> = session.get(CHALLENGE_KEY).await?;
     let now = state.clock.now();
     let (email, challenge) = nonce.and_then(|n| state.auth.challenges.get(&n, now)).ok_or_else(expired)?;
     if new_password != confirm {
-        return Err(AppError::invalid("confirm", "The two passwords differ."));
+        return Err(Error::invalid("confirm", "The two passwords differ."));
     }
     if new_password.is_empty() || new_password.len() > 256 {
-        return Err(AppError::invalid("password", "Choose a password that follows the rules below."));
+        return Err(Error::invalid("password", "Choose a password that follows the rules below."));
     }
     let email = EmailAddress::parse(&email)?;
     match state.cloud.directory.complete_new_password(email.as_str(), new_password, &challenge).await {
         Ok(tokens) => {
-            if let Some(nonce) = session.remove::<String>(CHALLENGE_KEY).await.map_err(crate::ssr::internal)? {
+            if let Some(nonce) = session.remove::<String>(CHALLENGE_KEY).await? {
                 state.auth.challenges.remove(&nonce);
             }
             establish(state, session, &email, &tokens, next, source).await
         }
-        Err(CloudError::Invalid(rule)) => Err(AppError::invalid("password", rule)),
+        Err(CloudError::Invalid(rule)) => Err(Error::invalid("password", rule)),
         Err(CloudError::NotAuthorized(_)) => Err(expired()),
-        Err(e) => Err(cloud_failure(e)),
+        Err(e) => Err(Error::cloud(e)),
     }
 }
 
 /// Verifies the ID token and, for a user in one of the console's groups, starts the session.
 async fn establish(
-    state: &AppState,
+    state: &Services,
     session: &Session,
     email: &EmailAddress,
     tokens: &Tokens,
     next: &str,
     source: Option<&str>,
-) -> Result<SignInOutcome, AppError> {
+) -> Result<SignInOutcome, Error> {
     let now = state.clock.now();
     let identity = match state.cloud.identity.verify_id_token(&tokens.id_token).await {
         Ok(identity) => identity,
@@ -350,17 +312,17 @@ async fn establish(
             tracing::warn!(%reason, "an ID token from the directory failed verification");
             let entry = Entry::new(email.as_str(), source, "auth.sign_in_failed", email.as_str())
                 .after(json!({ "reason": "token verification failed" }));
-            audit::record_alone(&state.pool, &entry, now).await.map_err(crate::ssr::internal)?;
-            return Err(AppError::BadCredentials);
+            audit::record_alone(&state.pool, &entry, now).await?;
+            return Err(Error::BadCredentials);
         }
-        Err(e) => return Err(cloud_failure(e)),
+        Err(e) => return Err(Error::cloud(e)),
     };
     let groups = &state.auth.role_groups;
     let Some(role) = groups.role_of(&identity.groups) else {
         let entry = Entry::new(&identity.email, source, "auth.sign_in_refused", &identity.email)
             .after(json!({ "groups": identity.groups }));
-        audit::record_alone(&state.pool, &entry, now).await.map_err(crate::ssr::internal)?;
-        return Err(AppError::NoAccess {
+        audit::record_alone(&state.pool, &entry, now).await?;
+        return Err(Error::NoAccess {
             email: identity.email,
             admins: groups.admins.clone(),
             viewers: groups.viewers.clone(),
@@ -375,27 +337,26 @@ async fn establish(
         since: now,
     };
     // A new id for the signed-in session: an id planted before sign-in is worth nothing.
-    session.cycle_id().await.map_err(crate::ssr::internal)?;
-    session.insert(PRINCIPAL_KEY, &principal).await.map_err(crate::ssr::internal)?;
+    session.cycle_id().await?;
+    session.insert(PRINCIPAL_KEY, &principal).await?;
     let entry = Entry::new(&principal.name, source, "auth.sign_in", &principal.name).after(json!({ "role": role }));
-    audit::record_alone(&state.pool, &entry, now).await.map_err(crate::ssr::internal)?;
+    audit::record_alone(&state.pool, &entry, now).await?;
     Ok(SignInOutcome::SignedIn { next: safe_next(next) })
 }
 
 /// Ends the session and signs the user out of the directory on every device. Answers where
 /// the browser goes next: the sign-in page, or behind a load balancer its sign-out address
 /// (the load balancer signs users in again on their next request).
-pub async fn sign_out(state: &AppState, session: &Session, ctx: &RequestCtx) -> Result<String, AppError> {
+pub async fn sign_out(state: &Services, session: &Session, ctx: &RequestCtx) -> Result<String, Error> {
     if ctx.principal.as_ref().is_some_and(|p| p.via == Via::LoadBalancer) {
-        forget_load_balancer_session();
         let sign_out_url = state.auth.load_balancer.as_ref().and_then(|lb| lb.sign_out_url.clone());
         return Ok(sign_out_url.unwrap_or_else(|| "/".to_owned()));
     }
     let Some(principal) = ctx.principal.as_ref().filter(|p| p.via == Via::Session) else {
-        session.flush().await.map_err(crate::ssr::internal)?;
+        session.flush().await?;
         return Ok("/sign-in".to_owned());
     };
-    session.flush().await.map_err(crate::ssr::internal)?;
+    session.flush().await?;
     if let Some(username) = &principal.username {
         // The console's session is over either way; the directory's tokens were never kept.
         if let Err(e) = state.cloud.directory.sign_out_everywhere(username).await {
@@ -404,37 +365,14 @@ pub async fn sign_out(state: &AppState, session: &Session, ctx: &RequestCtx) -> 
     }
     let now = state.clock.now();
     let entry = Entry::new(&principal.name, ctx.source.as_deref(), "auth.sign_out", &principal.name);
-    let mut tx = crate::ssr::begin_write(&state.pool).await.map_err(crate::ssr::internal)?;
-    audit::record(&mut tx, &entry, now).await.map_err(crate::ssr::internal)?;
+    let mut tx = crate::begin_write(&state.pool).await?;
+    audit::record(&mut tx, &entry, now).await?;
     if let Some(username) = &principal.username {
         // Signed out everywhere: the user's other console sessions end too.
-        revoke_sessions(&mut tx, username, now).await.map_err(crate::ssr::internal)?;
+        revoke_sessions(&mut tx, username, now).await?;
     }
-    tx.commit().await.map_err(crate::ssr::internal)?;
+    tx.commit().await?;
     Ok("/sign-in".to_owned())
-}
-
-/// Expires the load balancer's session cookies (it splits them over up to four), so the next
-/// request goes through its sign-in again.
-fn forget_load_balancer_session() {
-    if let Some(resp) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        for shard in 0..4 {
-            let cookie = format!("AWSELBAuthSessionCookie-{shard}=; Path=/; Max-Age=0; Secure; HttpOnly");
-            if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-                resp.append_header(axum::http::header::SET_COOKIE, value);
-            }
-        }
-    }
-}
-
-/// The cloud failing is never the user's fault: say so without detail.
-pub fn cloud_failure(e: CloudError) -> AppError {
-    if e.is_transient() {
-        tracing::warn!(error = %e, "the directory is unavailable");
-        respond(AppError::Unavailable)
-    } else {
-        crate::ssr::internal(e)
-    }
 }
 
 /// Where to go after signing in: a path on this console, never another site.
@@ -477,7 +415,7 @@ impl SignInThrottle {
     }
 
     /// Counts an attempt, or refuses it when the account or the address failed too often.
-    pub fn reserve(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) -> Result<(), AppError> {
+    pub fn reserve(&self, email: &str, source: Option<&str>, now: DateTime<Utc>) -> Result<(), Error> {
         let window = Duration::minutes(Self::WINDOW_MINUTES);
         let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
         for (key, limit) in Self::keys(email, source) {
@@ -488,7 +426,7 @@ impl SignInThrottle {
             if recent.len() >= limit {
                 let oldest = recent.iter().min().copied().unwrap_or(now);
                 let minutes = ((oldest + window - now).num_seconds() + 59) / 60;
-                return Err(respond(AppError::TooManyAttempts { minutes: minutes.max(1) }));
+                return Err(Error::TooManyAttempts { minutes: minutes.max(1) });
             }
         }
         if attempts.len() >= Self::MAX_KEYS {
@@ -535,8 +473,8 @@ impl Challenges {
     /// Cognito's challenge sessions last three minutes.
     const TTL_SECS: i64 = 180;
 
-    fn put(&self, email: &str, challenge: String, now: DateTime<Utc>) -> Result<String, AppError> {
-        let nonce = crate::ssr::tokens::random_url_safe::<24>()?;
+    fn put(&self, email: &str, challenge: String, now: DateTime<Utc>) -> Result<String, Error> {
+        let nonce = crate::tokens::random_url_safe::<24>()?;
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.retain(|_, (_, _, expires)| *expires > now);
         pending.insert(nonce.clone(), (email.to_owned(), challenge, now + Duration::seconds(Self::TTL_SECS)));
@@ -584,10 +522,10 @@ mod tests {
         for i in 0..5 {
             assert!(t.reserve("ada@example.org", Some("10.0.0.1"), start + Duration::seconds(i)).is_ok());
         }
-        assert_eq!(
+        assert!(matches!(
             t.reserve("ada@example.org", Some("10.0.0.2"), start + Duration::minutes(1)),
-            Err(AppError::TooManyAttempts { minutes: 14 })
-        );
+            Err(Error::TooManyAttempts { minutes: 14 })
+        ));
         // Another account from the same address is still allowed; the window ends.
         assert!(t.reserve("bob@example.org", Some("10.0.0.1"), start + Duration::minutes(1)).is_ok());
         assert!(t.reserve("ada@example.org", Some("10.0.0.1"), start + Duration::minutes(16)).is_ok());
@@ -614,7 +552,7 @@ mod tests {
         for i in 0..20 {
             t.reserve(&format!("user{i}@example.org"), Some("10.0.0.9"), now).unwrap();
         }
-        assert!(matches!(t.reserve("new@example.org", Some("10.0.0.9"), now), Err(AppError::TooManyAttempts { .. })));
+        assert!(matches!(t.reserve("new@example.org", Some("10.0.0.9"), now), Err(Error::TooManyAttempts { .. })));
         assert!(t.reserve("new@example.org", Some("10.0.0.8"), now).is_ok());
         for _ in 0..4 {
             t.reserve("ada@example.org", Some("10.0.0.1"), now).unwrap();
