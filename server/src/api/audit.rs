@@ -6,8 +6,7 @@ use crate::error::AppError;
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::view::{AuditFilter, AuditRow};
@@ -109,12 +108,5 @@ pub async fn csv(
     let (filter, before) = filter(query)?;
     let rows = audit::query(&state.pool, &filter, before, audit::EXPORT_LIMIT).await?;
     let name = format!("shinyfleet-audit-{}.csv", state.clock.now().format("%Y%m%d-%H%M%S"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        audit::to_csv(&rows),
-    )
-        .into_response())
+    Ok(super::csv_attachment(&name, audit::to_csv(&rows)))
 }

@@ -8,8 +8,7 @@ use crate::error::AppError;
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use domain::cost::CostReport;
 use serde::{Deserialize, Serialize};
@@ -136,14 +135,7 @@ pub async fn csv(
     }
     let out = service::csv_text(csv);
     let name = format!("shinyfleet-costs-{}-{}.csv", report.from, report.to);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        out,
-    )
-        .into_response())
+    Ok(super::csv_attachment(&name, out))
 }
 
 /// Dollars with six decimals and no symbol (`-0.012500`): exact, as the micro-dollars are.

@@ -140,3 +140,15 @@ async fn me(ApiCaller(caller): ApiCaller) -> Response {
     let p = &caller.principal;
     Json(json!({ "name": p.name, "actor": p.actor(), "role": p.role, "via": p.via })).into_response()
 }
+
+/// A CSV export as a download named `name`.
+fn csv_attachment(name: &str, csv: String) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        csv,
+    )
+        .into_response()
+}
