@@ -125,11 +125,3 @@ async fn server_function_arguments_that_cannot_be_read_are_a_bad_request() {
     let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens").fetch_one(&c.state.pool).await.unwrap();
     assert_eq!(tokens, 0);
 }
-
-#[tokio::test]
-async fn the_page_of_an_app_that_does_not_exist_says_so_with_404() {
-    let c = TestConsole::with_demo().await;
-    let res = c.get("/apps/no-such-app").await;
-    assert_eq!(res.status(), 404);
-    assert!(res.text().await.unwrap().contains("Not found."));
-}

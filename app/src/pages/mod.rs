@@ -37,13 +37,6 @@ pub fn rollout_words(state: domain::fleet::RolloutState) -> String {
 /// an ended session offers the way back in.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
-    // A page rendered on the server answers with the status of the error it shows.
-    #[cfg(feature = "ssr")]
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
-            resp.set_status(status);
-        }
-    }
     if error == AppError::Unauthorized {
         let location = use_location();
         let here = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
