@@ -7,6 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use std::borrow::Cow;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
 /// An [`AppError`] as the API answers it: `{"error": {"code", "message", "field"?, "fields"?}}`
 /// with the error's status (`fields` maps every refused field to its message). Internal errors are logged by the conversion and say nothing more.
@@ -63,4 +67,98 @@ impl IntoResponse for ApiError {
 pub fn server_fn_status(body: &[u8]) -> Option<StatusCode> {
     let e: AppError = serde_json::from_slice(body).ok()?;
     StatusCode::from_u16(e.status()).ok()
+}
+
+/// The body of every error answer, `{"error": {"code", "message", "field"?, "fields"?}}`, as
+/// [`ApiError`] writes it. For the document only: its schema (written by hand,
+/// below) lists in `code` every code an [`AppError`] can have ([`error_codes`]).
+pub struct ApiErrorBody;
+
+impl PartialSchema for ApiErrorBody {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+        let mut statuses: Vec<String> = Vec::new();
+        for e in each_error() {
+            let status = format!("`{}` ({})", e.code(), e.status());
+            if !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        }
+        let code = text(&format!(
+            "What went wrong, for programs to branch on, with the status it comes with: {}. \
+             `bad_credentials`, `no_access` and `too_many_attempts` answer the console's sign-in only.",
+            statuses.join(", ")
+        ))
+        .enum_values(Some(error_codes()));
+        let fields = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("422 only: every field refused, with its message."))
+            .additional_properties(Some(text("Why the field was refused.")));
+        let error = ObjectBuilder::new()
+            .property("code", code)
+            .required("code")
+            .property("message", text("For people; branch on the status and `code`, not on this."))
+            .required("message")
+            .property("field", text("422 only: the first field refused."))
+            .property("fields", fields);
+        ObjectBuilder::new()
+            .description(Some("The body of every error answer."))
+            .property("error", error)
+            .required("error")
+            .into()
+    }
+}
+
+impl ToSchema for ApiErrorBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ApiErrorBody")
+    }
+}
+
+/// One error of each kind [`AppError`] has: what [`error_codes`] reads the codes from.
+fn each_error() -> Vec<AppError> {
+    let each = vec![
+        AppError::Unauthorized,
+        AppError::BadCredentials,
+        AppError::NoAccess { email: String::new(), admins: String::new(), viewers: String::new() },
+        AppError::TooManyAttempts { minutes: 1 },
+        AppError::Forbidden,
+        AppError::NotFound,
+        AppError::Conflict(String::new()),
+        AppError::invalid("field", "message"),
+        AppError::InvalidFields(vec![]),
+        AppError::Unavailable,
+        AppError::Internal,
+        AppError::Request(String::new()),
+    ];
+    for e in &each {
+        // No wildcard: a new kind of error does not compile here until it is listed above.
+        match e {
+            AppError::Unauthorized
+            | AppError::BadCredentials
+            | AppError::NoAccess { .. }
+            | AppError::TooManyAttempts { .. }
+            | AppError::Forbidden
+            | AppError::NotFound
+            | AppError::Conflict(_)
+            | AppError::Invalid { .. }
+            | AppError::InvalidFields(_)
+            | AppError::Unavailable
+            | AppError::Internal
+            | AppError::Request(_) => {}
+        }
+    }
+    each
+}
+
+/// Every `code` an API error can have ([`AppError::code`]), each once: the values the
+/// document allows in [`ApiErrorBody`]'s `code`.
+pub fn error_codes() -> Vec<&'static str> {
+    let mut codes = Vec::new();
+    for e in each_error() {
+        if !codes.contains(&e.code()) {
+            codes.push(e.code());
+        }
+    }
+    codes
 }

@@ -4,7 +4,7 @@
 //! error type's ([`AppError::code`]). No console is started: the document is built directly.
 
 use serde_json::Value;
-use server::api::apps::document;
+use server::api::document;
 use server::api::routes;
 use server::error::AppError;
 use std::collections::BTreeSet;
@@ -135,7 +135,7 @@ fn the_error_schema_lists_every_code_of_the_error_type() {
     for field in ["field", "fields"] {
         assert!(error["properties"][field].is_object(), "the error schema has `{field}`");
     }
-    assert_eq!(server::api::apps::error_codes().len(), codes.len(), "each code is listed once");
+    assert_eq!(server::error::error_codes().len(), codes.len(), "each code is listed once");
 }
 
 #[test]

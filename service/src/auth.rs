@@ -474,7 +474,7 @@ impl Challenges {
     const TTL_SECS: i64 = 180;
 
     fn put(&self, email: &str, challenge: String, now: DateTime<Utc>) -> Result<String, Error> {
-        let nonce = crate::tokens::random_url_safe::<24>()?;
+        let nonce = crate::random_url_safe::<24>()?;
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.retain(|_, (_, _, expires)| *expires > now);
         pending.insert(nonce.clone(), (email.to_owned(), challenge, now + Duration::seconds(Self::TTL_SECS)));

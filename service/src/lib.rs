@@ -12,6 +12,7 @@ pub mod auth;
 pub mod costs;
 pub mod deploys;
 pub mod metrics;
+pub mod overview;
 pub mod people;
 pub mod schedules;
 pub mod tasks;
@@ -20,6 +21,7 @@ pub mod tokens;
 mod error;
 pub use error::{on_constraint, Error};
 
+use base64::Engine;
 use domain::definition::Network;
 use domain::directory::Directory;
 use domain::fleet::Fleet;
@@ -29,6 +31,7 @@ use domain::registry::Registry;
 use domain::view::ConsoleInfo;
 use domain::Clock;
 use domain::IdentityVerifier;
+use ring::rand::{SecureRandom, SystemRandom};
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -144,4 +147,11 @@ pub fn csv_writer() -> csv::Writer<Vec<u8>> {
 pub fn csv_text(writer: csv::Writer<Vec<u8>>) -> String {
     let bytes = writer.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// `N` bytes from the system's secure random generator, as unpadded base64url.
+pub fn random_url_safe<const N: usize>() -> Result<String, Error> {
+    let mut bytes = [0u8; N];
+    SystemRandom::new().fill(&mut bytes).map_err(|_| Error::internal("the system random generator failed"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }

@@ -630,7 +630,7 @@ pub async fn view(state: &Services, slug: &str) -> Result<ScheduleView, Error> {
 
 /// This month: `on_count` tasks always on against the schedule, at the region's prices.
 fn saving(state: &Services, app: &crate::apps::AppRecord, s: &Schedule, now: DateTime<Utc>) -> SavingView {
-    use crate::costs::{interval_list, month_bounds};
+    use domain::cost::{interval_list, month_bounds};
     use domain::cost::{schedule_saving, scheduled_cost, TaskRate};
     // The Costs page's month and prices, so both pages say the same.
     let tz = state.costs.tz;

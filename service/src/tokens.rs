@@ -7,11 +7,9 @@
 use crate::audit::{self, Entry};
 use crate::auth::{Principal, Via};
 use crate::{on_constraint, Error};
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use domain::view::TokenInfo;
 use domain::Role;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
 use sqlx::SqlitePool;
 
@@ -23,14 +21,7 @@ const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
 /// A new random token.
 pub fn generate() -> Result<String, Error> {
-    Ok(format!("{PREFIX}{}", random_url_safe::<32>()?))
-}
-
-/// `N` bytes from the system's secure random generator, as unpadded base64url.
-pub fn random_url_safe<const N: usize>() -> Result<String, Error> {
-    let mut bytes = [0u8; N];
-    SystemRandom::new().fill(&mut bytes).map_err(|_| Error::internal("the system random generator failed"))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    Ok(format!("{PREFIX}{}", crate::random_url_safe::<32>()?))
 }
 
 /// The stored form of a token: lowercase hex SHA-256.

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 pub async fn load_app(slug: String) -> Result<AppDetail, AppError> {
     let caller = crate::request::require(domain::Role::Viewer)?;
     let state = crate::request::services()?;
-    let mut detail = service::apps::detail(&state, &slug).await?;
+    let mut detail = service::overview::detail(&state, &slug).await?;
     if !caller.principal.role.allows(domain::Role::Admin) {
         detail.app = detail.app.with_env_hidden();
     }

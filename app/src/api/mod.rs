@@ -80,7 +80,7 @@ pub async fn load_fleet() -> Result<FleetView, AppError> {
     crate::request::require(Role::Viewer)?;
     let state = crate::request::services()?;
     let costs = service::costs::today_by_app(&state).await?;
-    Ok(service::apps::fleet_view(&state.pool, state.clock.now(), &costs).await?)
+    Ok(service::overview::fleet_view(&state.pool, state.clock.now(), &costs).await?)
 }
 
 /// What this console is connected to.

@@ -1,9 +1,9 @@
 //! `/api/v1/apps` and `/api/v1/deploys`: the app registry and deploys for CI jobs and
-//! scripts. Each handler is documented with `#[utoipa::path]`; [`ApiDoc`] gathers them into
-//! the OpenAPI document served at `/api/v1/openapi.json`.
+//! scripts. Each handler is documented with `#[utoipa::path]`; [`super::openapi::ApiDoc`]
+//! gathers them into the OpenAPI document served at `/api/v1/openapi.json`.
 
 use super::{ApiCaller, ApiError, ApiJson};
-use crate::error::AppError;
+use crate::error::{ApiErrorBody, AppError};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,14 +18,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use service::apps::AppRecord;
 use service::auth::Caller;
 use service::{apps, deploys};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 /// An app as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -196,100 +190,6 @@ pub struct RollbackBody {
     revision: i64,
 }
 
-/// The body of every error answer, `{"error": {"code", "message", "field"?, "fields"?}}`, as
-/// [`crate::error::ApiError`] writes it. For the document only: its schema (written by hand,
-/// below) lists in `code` every code an [`AppError`] can have ([`error_codes`]).
-pub struct ApiErrorBody;
-
-impl PartialSchema for ApiErrorBody {
-    fn schema() -> RefOr<Schema> {
-        let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
-        let mut statuses: Vec<String> = Vec::new();
-        for e in each_error() {
-            let status = format!("`{}` ({})", e.code(), e.status());
-            if !statuses.contains(&status) {
-                statuses.push(status);
-            }
-        }
-        let code = text(&format!(
-            "What went wrong, for programs to branch on, with the status it comes with: {}. \
-             `bad_credentials`, `no_access` and `too_many_attempts` answer the console's sign-in only.",
-            statuses.join(", ")
-        ))
-        .enum_values(Some(error_codes()));
-        let fields = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some("422 only: every field refused, with its message."))
-            .additional_properties(Some(text("Why the field was refused.")));
-        let error = ObjectBuilder::new()
-            .property("code", code)
-            .required("code")
-            .property("message", text("For people; branch on the status and `code`, not on this."))
-            .required("message")
-            .property("field", text("422 only: the first field refused."))
-            .property("fields", fields);
-        ObjectBuilder::new()
-            .description(Some("The body of every error answer."))
-            .property("error", error)
-            .required("error")
-            .into()
-    }
-}
-
-impl ToSchema for ApiErrorBody {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("ApiErrorBody")
-    }
-}
-
-/// One error of each kind [`AppError`] has: what [`error_codes`] reads the codes from.
-fn each_error() -> Vec<AppError> {
-    let each = vec![
-        AppError::Unauthorized,
-        AppError::BadCredentials,
-        AppError::NoAccess { email: String::new(), admins: String::new(), viewers: String::new() },
-        AppError::TooManyAttempts { minutes: 1 },
-        AppError::Forbidden,
-        AppError::NotFound,
-        AppError::Conflict(String::new()),
-        AppError::invalid("field", "message"),
-        AppError::InvalidFields(vec![]),
-        AppError::Unavailable,
-        AppError::Internal,
-        AppError::Request(String::new()),
-    ];
-    for e in &each {
-        // No wildcard: a new kind of error does not compile here until it is listed above.
-        match e {
-            AppError::Unauthorized
-            | AppError::BadCredentials
-            | AppError::NoAccess { .. }
-            | AppError::TooManyAttempts { .. }
-            | AppError::Forbidden
-            | AppError::NotFound
-            | AppError::Conflict(_)
-            | AppError::Invalid { .. }
-            | AppError::InvalidFields(_)
-            | AppError::Unavailable
-            | AppError::Internal
-            | AppError::Request(_) => {}
-        }
-    }
-    each
-}
-
-/// Every `code` an API error can have ([`AppError::code`]), each once: the values the
-/// document allows in [`ApiErrorBody`]'s `code`.
-pub fn error_codes() -> Vec<&'static str> {
-    let mut codes = Vec::new();
-    for e in each_error() {
-        if !codes.contains(&e.code()) {
-            codes.push(e.code());
-        }
-    }
-    codes
-}
-
 /// `GET /api/v1/apps`
 #[utoipa::path(get, path = "/api/v1/apps", tag = "apps", operation_id = "list_apps",
     responses((status = 200, description = "Every app not deleted, by slug", body = Vec<AppJson>)))]
@@ -372,7 +272,7 @@ pub async fn show(
     Path(slug): Path<String>,
 ) -> Result<Json<AppStatusJson>, ApiError> {
     let record = apps::get(&state.pool, &slug).await?;
-    let detail = apps::detail(&state, &slug).await?;
+    let detail = service::overview::detail(&state, &slug).await?;
     let fetched_at = detail.live.as_ref().map(|l| l.fetched_at);
     let live = detail.live.map(|l| LiveJson {
         state: serde_json::to_value(l.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
@@ -556,118 +456,4 @@ pub async fn history(
 pub async fn show_deploy(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<DeployJson>, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError(AppError::NotFound))?;
     Ok(Json(DeployJson::of(deploys::get(&state.pool, id).await?)))
-}
-
-/// Who is calling: `GET /api/v1/me` as [`super::me`] answers it. For the document only: `me`
-/// writes this shape with `json!`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeJson {
-    /// The user's email, or the token's name.
-    name: String,
-    /// How the audit log names the caller (`token:<name>` for a token).
-    #[schema(example = "token:ci")]
-    actor: String,
-    /// `viewer` or `admin`.
-    #[schema(example = "admin")]
-    role: String,
-    /// How the caller signed in: `session`, `token` or `load_balancer`.
-    #[schema(example = "token")]
-    via: String,
-}
-
-/// `GET /api/v1/me`, for the document only: the handler is [`super::me`] (in `mod.rs`, with
-/// the routes table); this stub carries its `#[utoipa::path]` and is never called.
-#[utoipa::path(get, path = "/api/v1/me", tag = "api", operation_id = "me",
-    responses((status = 200, description = "The caller", body = MeJson)))]
-#[allow(dead_code)]
-fn me_doc() {}
-
-/// The OpenAPI document of `/api/v1`: every route of [`super::routes`]. The errors every
-/// route can answer before its handler runs are added by [`AccessErrors`].
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "ShinyFleet API", description = "Apps, deploys, schedules, users, costs and the audit log, for CI jobs and scripts. Authenticate with `Authorization: Bearer <API token>` (Settings → API tokens), or a signed-in browser session. Every error answers an `ApiErrorBody`."),
-    paths(me_doc, openapi, list, create, show, update, remove, deploy, rollback, history, show_deploy,
-        super::schedules::show, super::schedules::put, super::schedules::remove, super::schedules::transitions,
-        super::schedules::set_override, super::schedules::clear_override,
-        super::users::list, super::users::invite, super::users::resend, super::users::disable, super::users::enable,
-        super::users::remove, super::costs::list, super::costs::csv, super::audit::list, super::audit::csv),
-    components(schemas(AppJson, AppStatusJson, LiveJson, TaskJson, AppBody, DeployJson, DeployBody, RollbackBody,
-        ApiErrorBody, MeJson)),
-    modifiers(&AccessErrors),
-    tags((name = "apps", description = "The app registry"), (name = "deploys", description = "Deploys and rollbacks"),
-        (name = "schedules", description = "Schedules and temporary overrides"),
-        (name = "users", description = "The user pool: invitations and user changes"),
-        (name = "costs", description = "What each app cost per local day"),
-        (name = "audit", description = "The audit log"),
-        (name = "api", description = "The caller and this document")),
-)]
-pub struct ApiDoc;
-
-/// Adds to every operation the errors answered before its handler runs, from the routes
-/// table the router is built from ([`super::routes`]): 401 without a valid token or session,
-/// 403 on the routes that need the admin role (a change from a browser session on another
-/// origin is refused with it too; every change needs an admin), 500 for a fault of the
-/// console's. Also says how to authenticate.
-struct AccessErrors;
-
-impl Modify for AccessErrors {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        for route in super::routes() {
-            let Some(item) = doc.paths.paths.get_mut(route.path) else { continue };
-            let operation = match route.method.as_str() {
-                "GET" => &mut item.get,
-                "POST" => &mut item.post,
-                "PUT" => &mut item.put,
-                "PATCH" => &mut item.patch,
-                "DELETE" => &mut item.delete,
-                _ => continue,
-            };
-            let Some(operation) = operation else { continue };
-            let responses = &mut operation.responses.responses;
-            let mut add = |status: u16, description: &str| {
-                responses.entry(status.to_string()).or_insert_with(|| error_response(description));
-            };
-            add(401, "No valid API token or session (`unauthorized`)");
-            if route.role == Role::Admin {
-                add(403, "The caller is not an admin, or a session's change came from another origin (`forbidden`)");
-            }
-            add(500, "A fault on the console's side, logged there (`internal`)");
-        }
-        let components = doc.components.get_or_insert_with(Default::default);
-        let token = HttpBuilder::new()
-            .scheme(HttpAuthScheme::Bearer)
-            .description(Some("An API token (`sft_…`), from Settings → API tokens or `shinyfleet token create`"))
-            .build();
-        components.add_security_scheme("token", SecurityScheme::Http(token));
-        components.add_security_scheme(
-            "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                "shinyfleet_session",
-                "A signed-in browser session; its changes must come from the console's own origin",
-            ))),
-        );
-        doc.security = Some(vec![
-            SecurityRequirement::new("token", Vec::<String>::new()),
-            SecurityRequirement::new("session", Vec::<String>::new()),
-        ]);
-    }
-}
-
-/// An error answer with its status's meaning.
-fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
-    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name(ApiErrorBody::name()))).build();
-    RefOr::T(ResponseBuilder::new().description(description).content("application/json", body).build())
-}
-
-/// The OpenAPI document of `/api/v1`, as `GET /api/v1/openapi.json` answers it.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
-
-/// `GET /api/v1/openapi.json`
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "api", operation_id = "openapi",
-    responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/audit` and its CSV export, with the Audit page's filters.
 
-use super::apps::ApiErrorBody;
 use super::ApiError;
+use crate::error::ApiErrorBody;
 use crate::error::AppError;
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;

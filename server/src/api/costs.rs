@@ -2,8 +2,8 @@
 //! zone), with exact money (`cost_usd` is a decimal string with six places, `cost_micros`
 //! the same amount in integer micro-dollars).
 
-use super::apps::ApiErrorBody;
 use super::ApiError;
+use crate::error::ApiErrorBody;
 use crate::error::AppError;
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;

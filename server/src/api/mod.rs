@@ -8,6 +8,8 @@
 pub mod apps;
 mod audit;
 mod costs;
+mod me;
+pub mod openapi;
 pub mod schedules;
 mod users;
 
@@ -23,7 +25,6 @@ use axum::routing::{any, on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use domain::Role;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 use service::auth::{check_role, Caller, RequestCtx};
 
 /// One route of the API.
@@ -51,7 +52,7 @@ impl ApiRoute {
 /// Every route of `/api/v1`.
 pub fn routes() -> Vec<ApiRoute> {
     vec![
-        ApiRoute::new(Method::GET, "/api/v1/me", Role::Viewer, me),
+        ApiRoute::new(Method::GET, "/api/v1/me", Role::Viewer, me::me),
         ApiRoute::new(Method::GET, "/api/v1/users", Role::Viewer, users::list),
         ApiRoute::new(Method::POST, "/api/v1/users", Role::Admin, users::invite),
         ApiRoute::new(Method::POST, "/api/v1/users/{username}/resend", Role::Admin, users::resend),
@@ -73,7 +74,7 @@ pub fn routes() -> Vec<ApiRoute> {
         ApiRoute::new(Method::GET, "/api/v1/apps/{slug}/schedule/transitions", Role::Viewer, schedules::transitions),
         ApiRoute::new(Method::POST, "/api/v1/apps/{slug}/override", Role::Admin, schedules::set_override),
         ApiRoute::new(Method::DELETE, "/api/v1/apps/{slug}/override", Role::Admin, schedules::clear_override),
-        ApiRoute::new(Method::GET, "/api/v1/openapi.json", Role::Viewer, apps::openapi),
+        ApiRoute::new(Method::GET, "/api/v1/openapi.json", Role::Viewer, openapi),
         ApiRoute::new(Method::GET, "/api/v1/costs", Role::Viewer, costs::list),
         ApiRoute::new(Method::GET, "/api/v1/costs.csv", Role::Viewer, costs::csv),
         ApiRoute::new(Method::GET, "/api/v1/audit", Role::Viewer, audit::list),
@@ -136,9 +137,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-async fn me(ApiCaller(caller): ApiCaller) -> Response {
-    let p = &caller.principal;
-    Json(json!({ "name": p.name, "actor": p.actor(), "role": p.role, "via": p.via })).into_response()
+/// The OpenAPI document of `/api/v1`: every route of [`routes`], with the errors the table
+/// says each answers before its handler runs.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = <openapi::ApiDoc as utoipa::OpenApi>::openapi();
+    openapi::add_access_errors(&mut doc, &routes());
+    doc
+}
+
+/// `GET /api/v1/openapi.json`
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
 }
 
 /// A CSV export as a download named `name`.

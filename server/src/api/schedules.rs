@@ -3,6 +3,7 @@
 //! (`service::schedules`); documented in docs/api.md.
 
 use super::{ApiCaller, ApiError, ApiJson};
+use crate::error::ApiErrorBody;
 use crate::error::AppError;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -32,7 +33,7 @@ fn schedule_json(view: &ScheduleView) -> Result<serde_json::Value, ApiError> {
 #[utoipa::path(get, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", operation_id = "show_schedule",
     params(("slug" = String, Path)),
     responses((status = 200, description = "The schedule, what it wants now and its next transitions", body = Object),
-              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ApiErrorBody)))]
+              (status = 404, description = "No such app, or it has no schedule", body = ApiErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     ApiCaller(_caller): ApiCaller,
@@ -47,9 +48,9 @@ pub async fn show(
     params(("slug" = String, Path)),
     request_body(content = Object, description = "timezone, windows, on_count, off_count, exceptions, mode, enabled"),
     responses((status = 200, description = "Saved", body = Object),
-              (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = super::apps::ApiErrorBody),
-              (status = 404, description = "No such app", body = super::apps::ApiErrorBody),
-              (status = 422, description = "A field is invalid (every bad field is listed)", body = super::apps::ApiErrorBody)))]
+              (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = ApiErrorBody),
+              (status = 404, description = "No such app", body = ApiErrorBody),
+              (status = 422, description = "A field is invalid (every bad field is listed)", body = ApiErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -67,7 +68,7 @@ pub async fn put(
 #[utoipa::path(delete, path = "/api/v1/apps/{slug}/schedule", tag = "schedules", operation_id = "delete_schedule",
     params(("slug" = String, Path)),
     responses((status = 204, description = "Removed; the service keeps its current count"),
-              (status = 404, description = "No such app, or it has no schedule", body = super::apps::ApiErrorBody)))]
+              (status = 404, description = "No such app, or it has no schedule", body = ApiErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -96,9 +97,9 @@ struct TransitionJson {
     params(("slug" = String, Path), ("from" = Option<String>, Query, description = "RFC 3339; default now"),
            ("count" = Option<u32>, Query, description = "1–500; default 10")),
     responses((status = 200, description = "[{at, desired}], strictly after `from`", body = Object),
-              (status = 400, description = "An unknown query parameter", body = super::apps::ApiErrorBody),
-              (status = 404, description = "No such app, or nothing governs it", body = super::apps::ApiErrorBody),
-              (status = 422, description = "A bad `from` or `count`", body = super::apps::ApiErrorBody)))]
+              (status = 400, description = "An unknown query parameter", body = ApiErrorBody),
+              (status = 404, description = "No such app, or nothing governs it", body = ApiErrorBody),
+              (status = 422, description = "A bad `from` or `count`", body = ApiErrorBody)))]
 pub async fn transitions(
     State(state): State<AppState>,
     ApiCaller(_caller): ApiCaller,
@@ -138,9 +139,9 @@ pub async fn transitions(
     params(("slug" = String, Path)),
     request_body(content = Object, description = "{\"desired\": 2, \"until\": \"2026-12-01T20:00:00Z\" | \"2h\" | \"20:00\" | \"mon 08:00\"}"),
     responses((status = 200, description = "Set and applied", body = Object),
-              (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = super::apps::ApiErrorBody),
-              (status = 404, description = "No such app", body = super::apps::ApiErrorBody),
-              (status = 422, description = "A bad count or end", body = super::apps::ApiErrorBody)))]
+              (status = 400, description = "The body is not JSON, or has a wrong type or an unknown field", body = ApiErrorBody),
+              (status = 404, description = "No such app", body = ApiErrorBody),
+              (status = 422, description = "A bad count or end", body = ApiErrorBody)))]
 pub async fn set_override(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -157,7 +158,7 @@ pub async fn set_override(
 #[utoipa::path(delete, path = "/api/v1/apps/{slug}/override", tag = "schedules", operation_id = "clear_override",
     params(("slug" = String, Path)),
     responses((status = 204, description = "Ended; the schedule governs again"),
-              (status = 404, description = "No such app, or no override in force", body = super::apps::ApiErrorBody)))]
+              (status = 404, description = "No such app, or no override in force", body = ApiErrorBody)))]
 pub async fn clear_override(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,

@@ -1,7 +1,7 @@
 //! `/api/v1/users`: the pool's users, invitations and user changes.
 
-use super::apps::ApiErrorBody;
 use super::{ApiCaller, ApiError, ApiJson};
+use crate::error::ApiErrorBody;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
