@@ -425,6 +425,25 @@ enum Step {
     Stop,
 }
 
+/// The first `count` transitions a scan visits (it is stopped after the last one wanted).
+fn first_of(
+    count: usize,
+    scan: impl FnOnce(&mut dyn FnMut(Transition) -> ControlFlow<()>) -> ControlFlow<()>,
+) -> Vec<Transition> {
+    let mut out = Vec::with_capacity(count.min(16));
+    if count > 0 {
+        let _ = scan(&mut |t| {
+            out.push(t);
+            if out.len() < count {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        });
+    }
+    out
+}
+
 impl Schedule {
     /// The count the schedule wants at `at`.
     pub fn desired_at(&self, at: DateTime<Utc>) -> u32 {
@@ -438,28 +457,12 @@ impl Schedule {
     /// The next `count` instants strictly after `from` where the desired count changes.
     /// Fewer (or none) when the schedule stops changing: equal counts, never on, always on.
     pub fn transitions(&self, from: DateTime<Utc>, count: usize) -> Vec<Transition> {
-        let mut out = Vec::with_capacity(count.min(16));
-        if count > 0 {
-            let _ = self.scan(from, |t| {
-                out.push(t);
-                if out.len() < count {
-                    ControlFlow::Continue(())
-                } else {
-                    ControlFlow::Break(())
-                }
-            });
-        }
-        out
+        first_of(count, |visit| self.scan(from, visit))
     }
 
     /// The first instant strictly after `from` where the desired count changes.
     pub fn next_transition(&self, from: DateTime<Utc>) -> Option<Transition> {
-        let mut next = None;
-        let _ = self.scan(from, |t| {
-            next = Some(t);
-            ControlFlow::Break(())
-        });
-        next
+        first_of(1, |visit| self.scan(from, visit)).pop()
     }
 
     /// `[from, to)` cut where the desired count changes, each piece with its count (off
@@ -761,28 +764,12 @@ impl<'a> Plan<'a> {
 
     /// The next `count` changes strictly after `from`.
     pub fn transitions(&self, from: DateTime<Utc>, count: usize) -> Vec<Transition> {
-        let mut out = Vec::with_capacity(count.min(16));
-        if count > 0 {
-            let _ = self.scan(from, |t| {
-                out.push(t);
-                if out.len() < count {
-                    ControlFlow::Continue(())
-                } else {
-                    ControlFlow::Break(())
-                }
-            });
-        }
-        out
+        first_of(count, |visit| self.scan(from, visit))
     }
 
     /// The first change strictly after `from`.
     pub fn next_transition(&self, from: DateTime<Utc>) -> Option<Transition> {
-        let mut next = None;
-        let _ = self.scan(from, |t| {
-            next = Some(t);
-            ControlFlow::Break(())
-        });
-        next
+        first_of(1, |visit| self.scan(from, visit)).pop()
     }
 
     /// `[from, to)` cut where the count changes, each piece with its count: `None` where
