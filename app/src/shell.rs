@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/shinyfleet.css" />
         <Title formatter=|page: String| if page.is_empty() { "ShinyFleet".to_owned() } else { format!("{page} · ShinyFleet") } />
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/">
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
@@ -68,7 +69,7 @@ pub fn App() -> impl IntoView {
                     })}
                 </Suspense>
             </header>
-            <main class="content">
+            <main class="content" id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=FleetPage />
                     <Route path=path!("/sign-in") view=SignInPage />

@@ -85,6 +85,9 @@ pub fn AppPage() -> impl IntoView {
     let busy = Signal::derive(move || loaded().is_some_and(|d| d.in_progress().is_some()));
     let image = Signal::derive(move || loaded().map(|d| d.app.image).unwrap_or_default());
     let task_list = Signal::derive(move || loaded().map(|d| d.tasks).unwrap_or_default());
+    // The rollout in words, for screen readers: announced when it changes (not redrawn by
+    // each reload, so only news is read out).
+    let rollout_news = move || loaded().map(|d| rollout_announcement(&d)).unwrap_or_default();
     // Shown from the server's first HTML on; hidden only once the app turns out not to exist.
     let missing = RwSignal::new(false);
     Effect::new(move |_| missing.set(matches!(detail.get(), Some(Err(_)))));
@@ -115,6 +118,7 @@ pub fn AppPage() -> impl IntoView {
         <Title text=move || format!("App {}", slug.get()) />
         <section class="page">
             <a class="back-link" href="/">"← Fleet"</a>
+            <p class="visually-hidden" role="status" aria-live="polite" data-testid="rollout-announcer">{rollout_news}</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let admin = user.is_admin().await;
@@ -187,6 +191,19 @@ fn admin_only_deploy(
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// The rollout's state in one sentence: "Deploy #3 IN_PROGRESS: 1 running, 1 pending, 2 desired."
+fn rollout_announcement(d: &AppDetail) -> String {
+    let counts = d
+        .live
+        .as_ref()
+        .map(|l| format!("{} running, {} pending, {} desired.", l.running, l.pending, l.desired))
+        .unwrap_or_default();
+    match d.in_progress().or(d.deploys.first()) {
+        Some(deploy) => format!("Deploy #{} {}: {counts}", deploy.id, rollout_words(deploy.state)),
+        None => counts,
     }
 }
 
@@ -300,6 +317,7 @@ fn DeployCard(
     let result = action.value();
     let image_error = Signal::derive(move || result.with(|r| field_error(r, "image")));
     let other_error = Signal::derive(move || result.with(|r| form_error(r, &["image"])));
+    crate::pages::focus_errors_of(action, "deploy-card");
     let input = NodeRef::<leptos::html::Input>::new();
     // Started: the field is empty again (the new image is the app's image now).
     Effect::new(move |_| {
@@ -308,7 +326,7 @@ fn DeployCard(
         }
     });
     view! {
-        <section class="card card-pad" aria-labelledby="deploy-heading">
+        <section class="card card-pad" id="deploy-card" aria-labelledby="deploy-heading">
             <h2 id="deploy-heading">"Deploy"</h2>
             <p class="muted card-lead">
                 "Registers a new revision of the definition and rolls it out; the circuit breaker rolls back a deploy whose tasks keep failing."
@@ -622,7 +640,8 @@ fn LogsCard(slug: Memo<String>, tasks: Signal<Vec<TaskRow>>) -> AnyView {
                 .into_iter()
                 .map(|l| view! { <li><span class="log-at">{instant(l.at)}</span> <span class="log-message">{l.message}</span></li> })
                 .collect_view();
-            view! { <ol class="log-lines" data-testid="log-lines">{lines}</ol> }.into_any()
+            view! { <ol class="log-lines" tabindex="0" aria-label="Log lines" data-testid="log-lines">{lines}</ol> }
+                .into_any()
         }
     };
     view! {
@@ -669,7 +688,9 @@ fn EventsCard(events: Vec<domain::fleet::ServiceEvent>, now: DateTime<Utc>) -> i
                 }
             })
             .collect_view();
-        view! { <ul class="events" data-testid="service-events">{list}</ul> }.into_any()
+        // It scrolls: focusable, so the keyboard can scroll it too.
+        view! { <ul class="events" tabindex="0" aria-labelledby="events-heading" data-testid="service-events">{list}</ul> }
+            .into_any()
     };
     view! {
         <section class="card" aria-labelledby="events-heading">
@@ -739,10 +760,11 @@ fn DeleteCard(slug: Signal<String>) -> impl IntoView {
     });
     let confirm_error = Signal::derive(move || result.with(|r| field_error(r, "confirm")));
     let other_error = Signal::derive(move || result.with(|r| form_error(r, &["confirm"])));
+    crate::pages::focus_errors_of(action, "delete-card");
     let typed = RwSignal::new(String::new());
     let matches = move || typed.with(|t| slug.with(|s| t.trim() == s));
     view! {
-        <section class="card card-pad danger-zone" aria-labelledby="delete-heading">
+        <section class="card card-pad danger-zone" id="delete-card" aria-labelledby="delete-heading">
             <h2 id="delete-heading">"Delete this app"</h2>
             <p class="muted small">
                 "Scales the service to zero and deletes it. The app's deploy history and audit trail stay."

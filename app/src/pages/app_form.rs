@@ -34,6 +34,7 @@ pub fn NewAppPage() -> impl IntoView {
     let user = CurrentUser::get();
     let action = ServerAction::<CreateApp>::new();
     let errors = open_when_saved(action);
+    crate::pages::focus_errors_of(action, "app-form");
     let pending = action.pending();
     view! {
         <Title text="Register an app" />
@@ -50,7 +51,7 @@ pub fn NewAppPage() -> impl IntoView {
                         return view! { <ErrorNotice error=AppError::Forbidden /> }.into_any();
                     }
                     view! {
-                        <ActionForm action attr:class="card form-card app-form">
+                        <ActionForm action attr:id="app-form" attr:class="card form-card app-form">
                             <AppFields initial=AppForm::of(&AppInput::defaults()) editing=false errors />
                             <div class="form-actions">
                                 <a class="button button-secondary" href="/">"Cancel"</a>
@@ -73,6 +74,7 @@ pub fn EditAppPage() -> impl IntoView {
     let app = Resource::new(slug, load_app);
     let action = ServerAction::<UpdateApp>::new();
     let errors = open_when_saved(action);
+    crate::pages::focus_errors_of(action, "app-form");
     let pending = action.pending();
     view! {
         <Title text="Edit app" />
@@ -96,7 +98,7 @@ pub fn EditAppPage() -> impl IntoView {
                                 <h1>"Edit " {detail.app.name.clone()}</h1>
                             </div>
                         </div>
-                        <ActionForm action attr:class="card form-card app-form">
+                        <ActionForm action attr:id="app-form" attr:class="card form-card app-form">
                             <input type="hidden" name="slug" value=slug />
                             <input type="hidden" name="version" value=detail.updated_at.to_rfc3339() />
                             <AppFields initial=AppForm::of(&detail.app) editing=true errors />

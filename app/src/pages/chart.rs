@@ -55,8 +55,32 @@ fn label(at: DateTime<Utc>, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     }
 }
 
+/// A series in a few words for its text alternative: "average 12%, peak 40%, latest 8%".
+pub fn series_words(values: &[f64]) -> Option<String> {
+    let latest = *values.last()?;
+    let average = values.iter().sum::<f64>() / values.len() as f64;
+    let peak = values.iter().copied().fold(f64::MIN, f64::max);
+    Some(format!("average {average:.0}%, peak {peak:.0}%, latest {latest:.0}%"))
+}
+
+/// What the utilisation chart shows, in words (its SVG `<desc>`).
+fn chart_words(
+    cpu: &[(DateTime<Utc>, f64)],
+    memory: &[(DateTime<Utc>, f64)],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> String {
+    let span = format!("from {} to {} UTC", from.format("%Y-%m-%d %H:%M"), to.format("%Y-%m-%d %H:%M"));
+    let values = |s: &[(DateTime<Utc>, f64)]| s.iter().map(|(_, v)| *v).collect::<Vec<_>>();
+    match (series_words(&values(cpu)), series_words(&values(memory))) {
+        (None, _) => format!("No samples {span}."),
+        (Some(c), None) => format!("CPU {span}: {c}. No memory samples."),
+        (Some(c), Some(m)) => format!("CPU {span}: {c}. Memory: {m}."),
+    }
+}
+
 /// CPU and memory utilisation over `[from, to]`, with a read-out of the point under the
-/// pointer.
+/// pointer (or, with the keyboard, of the point the arrow keys choose).
 #[component]
 pub fn UtilisationChart(
     cpu: Vec<(DateTime<Utc>, f64)>,
@@ -115,7 +139,29 @@ pub fn UtilisationChart(
             (x_of(at, from, to), text)
         })
     };
+    // The keyboard reads the points too: the chart takes the focus, the arrows move along.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let last = points.with_value(Vec::len).saturating_sub(1);
+        if points.with_value(Vec::is_empty) {
+            return;
+        }
+        let at = hover.get_untracked();
+        let next = match ev.key().as_str() {
+            "ArrowLeft" | "ArrowDown" => at.map_or(last, |i| i.saturating_sub(1)),
+            "ArrowRight" | "ArrowUp" => at.map_or(last, |i| (i + 1).min(last)),
+            "Home" => 0,
+            "End" => last,
+            "Escape" => {
+                hover.set(None);
+                return;
+            }
+            _ => return,
+        };
+        ev.prevent_default();
+        hover.set(Some(next));
+    };
     let empty = cpu.is_empty();
+    let words = chart_words(&cpu, &memory_points.get_value(), from, to);
     view! {
         <div class="chart">
             <svg
@@ -123,12 +169,17 @@ pub fn UtilisationChart(
                 // A margin above the plot, so the top label (100%) is not cut off.
                 viewBox=format!("0 -{TOP} {W} {}", H + TOP)
                 role="img"
-                aria-label="CPU and memory utilisation"
+                aria-labelledby="utilisation-title utilisation-desc"
+                tabindex="0"
                 data-testid="utilisation-chart"
                 data-points=cpu.len()
                 on:mousemove=on_move
                 on:mouseleave=move |_| hover.set(None)
+                on:keydown=on_key
+                on:blur=move |_| hover.set(None)
             >
+                <title id="utilisation-title">"CPU and memory utilisation (% of the task's size)"</title>
+                <desc id="utilisation-desc">{words}</desc>
                 {grid}
                 {ticks}
                 <path class="series series-memory" d=memory_path />
@@ -139,7 +190,7 @@ pub fn UtilisationChart(
                 {move || match readout() {
                     Some((_, text)) => text,
                     None if empty => "No samples in this range yet: they arrive a few minutes after the tasks run.".to_owned(),
-                    None => "Point at the chart to read a value.".to_owned(),
+                    None => "Point at the chart, or focus it and use the arrow keys, to read a value.".to_owned(),
                 }}
             </p>
             <p class="chart-legend small">
@@ -170,10 +221,11 @@ pub fn Sparkline(points: Vec<f64>) -> impl IntoView {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    let last = points.last().copied().unwrap_or_default();
+    let words = format!("CPU over the last hour: {}", series_words(&points).unwrap_or_default());
+    let title = words.clone();
     view! {
-        <svg class="sparkline" viewBox=format!("0 0 {w} {h}") width=w height=h role="img"
-            aria-label=format!("CPU over the last hour, now {last:.0}%")>
+        <svg class="sparkline" viewBox=format!("0 0 {w} {h}") width=w height=h role="img" aria-label=words>
+            <title>{title}</title>
             <path d=d />
         </svg>
     }
@@ -205,6 +257,19 @@ mod tests {
         );
         assert_eq!(path(&[], from, to, 180), "");
         assert_eq!(y_of(150.0), 0.0, "clamped");
+    }
+
+    #[test]
+    fn the_text_alternative_says_what_the_lines_show() {
+        assert_eq!(series_words(&[10.0, 40.0, 7.0]).unwrap(), "average 19%, peak 40%, latest 7%");
+        assert_eq!(series_words(&[]), None);
+        let words = chart_words(&[(at(0), 10.0), (at(5), 30.0)], &[(at(0), 50.0)], at(0), at(60));
+        assert_eq!(
+            words,
+            "CPU from 2026-11-30 09:00 to 2026-11-30 10:00 UTC: average 20%, peak 30%, latest 30%. \
+             Memory: average 50%, peak 50%, latest 50%."
+        );
+        assert!(chart_words(&[], &[], at(0), at(60)).starts_with("No samples from"));
     }
 
     #[test]

@@ -216,9 +216,12 @@ fn CostChart(days: Vec<CostDay>, apps: Vec<String>) -> impl IntoView {
             (LEFT + slot * i as f64, slot, text)
         })
         .collect();
+    // The chart's text alternative: each day's total and share by app, in words.
+    let described = titles.iter().map(|(_, _, text)| text.as_str()).collect::<Vec<_>>().join("; ");
     view! {
         <svg class="cost-chart" data-testid="cost-chart" viewBox=format!("0 0 {W} {H}") role="img"
-            aria-label="Cost per day over the last 30 days, stacked by app">
+            aria-label="Cost per day over the last 30 days, stacked by app" aria-describedby="cost-chart-desc">
+            <desc id="cost-chart-desc">{described}</desc>
             {ticks.into_iter().map(|(y, text)| view! {
                 <line x1=LEFT x2=W y1=y y2=y class="grid" />
                 <text x=LEFT - 6.0 y=y + 4.0 text-anchor="end" class="axis">{text}</text>

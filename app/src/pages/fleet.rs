@@ -170,7 +170,7 @@ fn FleetTable(data: FleetView, filter: ReadSignal<String>, sort: RwSignal<(SortB
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
-            <p class="table-foot muted" data-testid="fleet-count">
+            <p class="table-foot muted" role="status" aria-live="polite" data-testid="fleet-count">
                 {move || format!("{} of {} apps shown", shown(), total)}
             </p>
         </div>

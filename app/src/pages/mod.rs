@@ -119,6 +119,51 @@ pub fn on_done<I, O>(
     });
 }
 
+/// Moves the focus to the first field marked invalid inside the element with id `scope`, or
+/// else to its first error message, once the page shows them: after a refused submit, the
+/// keyboard is where the problem is.
+pub fn focus_first_error(scope: &'static str) {
+    focus_later(move || {
+        let scope = document().get_element_by_id(scope)?;
+        let first = |selector: &str| scope.query_selector(selector).ok().flatten();
+        first("[aria-invalid=\"true\"]").or_else(|| first(".notice-error, .field-error"))
+    });
+}
+
+/// [`focus_first_error`] after each failure of `action`.
+pub fn focus_errors_of<I, O>(action: impl Into<Action<I, Result<O, AppError>>>, scope: &'static str)
+where
+    I: Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let action = action.into();
+    Effect::new(move |_| {
+        if action.value().with(|r| matches!(r, Some(Err(_)))) {
+            focus_first_error(scope);
+        }
+    });
+}
+
+/// Moves the focus to the first element matching the CSS `selector`, once the page shows it
+/// (a confirmation, a new row, the button a dialog returns to).
+pub fn focus_selector(selector: String) {
+    focus_later(move || document().query_selector(&selector).ok().flatten());
+}
+
+/// Focuses what `find` finds on the next frame (after the views that show it are drawn).
+/// An element that is not a control (a notice) takes the focus without joining the Tab order.
+fn focus_later(find: impl FnOnce() -> Option<leptos::web_sys::Element> + 'static) {
+    use leptos::wasm_bindgen::JsCast;
+    request_animation_frame(move || {
+        if let Some(el) = find().and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok()) {
+            if el.tab_index() < 0 && !el.has_attribute("tabindex") {
+                let _ = el.set_attribute("tabindex", "-1");
+            }
+            let _ = el.focus();
+        }
+    });
+}
+
 /// `false` while the component is only server-rendered HTML, `true` once its browser code
 /// runs. Controls that need that code are disabled until then: an early click then waits
 /// (as people and Playwright do) instead of submitting a form the page cannot handle yet.

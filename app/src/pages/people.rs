@@ -5,7 +5,10 @@
 use crate::api::people::{load_people, DeletePerson, InvitePerson, ResendInvitation, SetPersonEnabled, SetPersonGroup};
 use crate::error::AppError;
 use crate::model::{PeoplePage as Page, Person};
-use crate::pages::{day, field_error, form_error, interactive, on_done, ErrorNotice, FieldError, FormError};
+use crate::pages::{
+    day, field_error, focus_errors_of, focus_selector, form_error, interactive, on_done, ErrorNotice, FieldError,
+    FormError,
+};
 use crate::shell::CurrentUser;
 use domain::directory::UserStatus;
 use domain::RoleGroups;
@@ -120,6 +123,7 @@ fn InviteCard(action: ServerAction<InvitePerson>, groups: Vec<String>, role_grou
     let email_error = Signal::derive(move || result.with(|r| field_error(r, "email")));
     let group_error = Signal::derive(move || result.with(|r| field_error(r, "group")));
     let other_error = Signal::derive(move || result.with(|r| form_error(r, &["email", "group"])));
+    focus_errors_of(action, "invite-card");
     // An invitation sent empties the field, so a second click cannot send it twice.
     let email_input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -158,7 +162,7 @@ fn InviteCard(action: ServerAction<InvitePerson>, groups: Vec<String>, role_grou
         _ => None,
     };
     view! {
-        <section class="card form-card" aria-labelledby="invite-heading">
+        <section class="card form-card" id="invite-card" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite a colleague"</h2>
             <p class="muted card-lead">"They get an email with a temporary password and choose their own at first sign-in."</p>
             <FormError message=other_error />
@@ -470,6 +474,30 @@ fn PersonActions(
     let ready = interactive();
     let confirming = RwSignal::new(false);
     let typed = RwSignal::new(String::new());
+    // The confirmation takes the focus; cancelling it (also with Escape) gives it back.
+    let (delete_id, confirm_id) = (format!("delete-{username}"), format!("confirm-{username}"));
+    let open = {
+        let confirm_id = confirm_id.clone();
+        move |_| {
+            confirming.set(true);
+            focus_selector(format!("[id='{confirm_id}']"));
+        }
+    };
+    let cancel = {
+        let delete_id = delete_id.clone();
+        move || {
+            confirming.set(false);
+            typed.set(String::new());
+            focus_selector(format!("[id='{delete_id}']"));
+        }
+    };
+    let cancel_key = cancel.clone();
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            cancel_key();
+        }
+    };
     let matches = {
         let email = email.to_lowercase();
         Memo::new(move |_| typed.with(|t| t.trim().to_lowercase() == email))
@@ -505,23 +533,25 @@ fn PersonActions(
             <div class="action-buttons">
                 {resend_form}
                 {enable_form}
-                <Show when=move || !confirming.get()>
-                    <button
-                        type="button"
-                        class="button button-danger-quiet button-small"
-                        disabled=move || !ready.get()
-                        on:click=move |_| confirming.set(true)
-                    >
-                        "Delete…"
-                    </button>
-                </Show>
+                <button
+                    type="button"
+                    id=delete_id
+                    class="button button-danger-quiet button-small"
+                    class:hidden=move || confirming.get()
+                    aria-expanded=move || confirming.get().to_string()
+                    disabled=move || !ready.get()
+                    on:click=open
+                >
+                    "Delete…"
+                </button>
             </div>
             {move || error.get().map(|message| view! { <p class="row-error" role="alert">{message}</p> })}
             {move || confirming.get().then(|| {
                 let (username, email) = (username.clone(), email.clone());
-                let id = format!("confirm-{username}");
+                let id = confirm_id.clone();
+                let (cancel, on_key) = (cancel.clone(), on_key.clone());
                 view! {
-                    <ActionForm action=delete attr:class="confirm-delete">
+                    <ActionForm action=delete attr:class="confirm-delete" on:keydown=on_key>
                         <input type="hidden" name="username" value=username />
                         <label class="small" for=id.clone()>
                             "Type " <strong class="text">{email}</strong> " to delete this user for good."
@@ -547,10 +577,7 @@ fn PersonActions(
                             <button
                                 type="button"
                                 class="button button-secondary button-small"
-                                on:click=move |_| {
-                                    confirming.set(false);
-                                    typed.set(String::new());
-                                }
+                                on:click=move |_| cancel()
                             >
                                 "Cancel"
                             </button>

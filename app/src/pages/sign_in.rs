@@ -48,6 +48,9 @@ pub fn SignInPage() -> impl IntoView {
         });
     }
     let current = Memo::new(move |_| stage(sign_in.value().get(), new_password.value().get()));
+    // A refused attempt: the keyboard goes to what to correct.
+    crate::pages::focus_errors_of(sign_in, "sign-in-card");
+    crate::pages::focus_errors_of(new_password, "sign-in-card");
     let start_again = Callback::new(move |()| {
         new_password.clear();
         sign_in.clear();
@@ -56,7 +59,7 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Title text="Sign in" />
         <section class="auth-page">
-            <div class="card auth-card">
+            <div class="card auth-card" id="sign-in-card">
                 {move || {
                     let next = next.clone();
                     match current.get() {

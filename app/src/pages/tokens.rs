@@ -51,18 +51,21 @@ fn CreateTokenForm(action: ServerAction<CreateToken>) -> impl IntoView {
     Effect::new(move |_| {
         if let (Some(Ok(_)), Some(form)) = (result.get(), form.get_untracked()) {
             form.reset();
+            // The keyboard goes to the token to copy.
+            crate::pages::focus_selector(".new-token".to_owned());
         }
     });
     let name_error = Signal::derive(move || result.with(|r| field_error(r, "name")));
     let role_error = Signal::derive(move || result.with(|r| field_error(r, "role")));
     let other_error = Signal::derive(move || result.with(|r| form_error(r, &["name", "role"])));
+    crate::pages::focus_errors_of(action, "token-form");
     // Hidden while the next token is being created, so two secrets are never confused.
     let created = move || match result.get().filter(|_| !pending.get()) {
         Some(Ok(created)) => Some(view! { <NewToken created on_dismiss=Callback::new(move |()| action.clear()) /> }),
         _ => None,
     };
     view! {
-        <div class="card-pad">
+        <div class="card-pad" id="token-form">
             <FormError message=other_error />
             {created}
             <ActionForm action node_ref=form attr:class="inline-form-fields">

@@ -38,15 +38,23 @@ pub fn ScheduleCard(slug: String) -> impl IntoView {
         async move { clear_override(slug).await }
     });
     let reload = move || tick.update(|n| *n += 1);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = set.value().get() {
+    // What a screen reader hears after an override is set or ended (or refused).
+    let announce = RwSignal::new(String::new());
+    Effect::new(move |_| match set.value().get() {
+        Some(Ok(v)) => {
+            announce.set(v.override_.as_ref().map_or_else(|| "Override set.".to_owned(), override_text));
             reload();
         }
+        Some(Err(e)) => announce.set(format!("The override was not set: {}", crate::pages::error_message(&e))),
+        None => {}
     });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = clear.value().get() {
+    Effect::new(move |_| match clear.value().get() {
+        Some(Ok(_)) => {
+            announce.set("Override ended: the schedule governs the app again.".to_owned());
             reload();
         }
+        Some(Err(e)) => announce.set(format!("The override was not ended: {}", crate::pages::error_message(&e))),
+        None => {}
     });
     // The latest answer, for the controls outside the reloading parts (copied by an effect:
     // reading the resource outside a <Transition> would not hydrate).
@@ -94,6 +102,7 @@ pub fn ScheduleCard(slug: String) -> impl IntoView {
                         user.is_admin().await.then(|| view! { <OverrideControls latest action=set /> })
                     })}
                 </Suspense>
+                <p class="visually-hidden" role="status" aria-live="polite" data-testid="schedule-announcer">{announce}</p>
             </section>
             <section class="card card-pad" aria-labelledby="week-heading">
                 <div class="card-title-row">
@@ -277,5 +286,6 @@ fn ScheduleHistory(events: Vec<ScheduleEvent>, now: DateTime<Utc>) -> impl IntoV
             }
         })
         .collect_view();
-    view! { <ul class="events" data-testid="schedule-history">{items}</ul> }.into_any()
+    view! { <ul class="events" tabindex="0" aria-labelledby="activity-heading" data-testid="schedule-history">{items}</ul> }
+        .into_any()
 }

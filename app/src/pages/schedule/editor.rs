@@ -9,7 +9,9 @@ use super::{browser_zone, general_message, on_count_of, toggle_day, DAY_LABELS};
 use crate::api::schedules::{delete_schedule, save_schedule};
 use crate::error::AppError;
 use crate::model::{OverrideRequest, ScheduleView};
-use crate::pages::{field_error, form_error, interactive, FieldError, FormError};
+use crate::pages::{
+    field_error, focus_errors_of, focus_first_error, focus_selector, form_error, interactive, FieldError, FormError,
+};
 use domain::schedule::{day_index, Preset, ScheduleDoc, WindowDoc, DAY_NAMES, MAX_EXCEPTIONS, MAX_WINDOWS};
 use leptos::prelude::*;
 
@@ -303,11 +305,13 @@ pub(super) fn ScheduleEditor(
             errors.set(None);
             saved.set(true);
             notice.set(Some("Schedule saved."));
+            focus_selector("#schedule-notice".to_owned());
             tick.update(|n| *n += 1);
         }
         Some(Err(e)) => {
             notice.set(None);
             errors.set(Some(e));
+            focus_first_error("schedule-editor");
         }
         None => {}
     });
@@ -318,12 +322,14 @@ pub(super) fn ScheduleEditor(
             confirming.set(false);
             editor.fill(None, &browser_zone().unwrap_or_else(|| "UTC".to_owned()));
             notice.set(Some("Schedule removed: the service keeps the count it runs now."));
+            focus_selector("#schedule-notice".to_owned());
             tick.update(|n| *n += 1);
         }
         Some(Err(e)) => {
             confirming.set(false);
             notice.set(None);
             errors.set(Some(e));
+            focus_first_error("schedule-editor");
         }
         None => {}
     });
@@ -342,7 +348,10 @@ pub(super) fn ScheduleEditor(
                 errors.set(None);
                 save.dispatch(doc);
             }
-            Err(e) => errors.set(Some(e)),
+            Err(e) => {
+                errors.set(Some(e));
+                focus_first_error("schedule-editor");
+            }
         }
     };
     let grid = Signal::derive(move || editor.windows_now());
@@ -410,7 +419,10 @@ pub(super) fn ScheduleEditor(
                 {admin.then(|| view! {
                     <button type="button" class="button button-danger-quiet button-small" disabled=locked
                         aria-label=move || format!("Remove {}", label().to_lowercase())
-                        on:click=move |_| editor.windows.update(|ws| ws.retain(|w| w.id != id))>
+                        on:click=move |_| {
+                            editor.windows.update(|ws| ws.retain(|w| w.id != id));
+                            focus_selector("#schedule-add-window".to_owned());
+                        }>
                         "Remove"
                     </button>
                 })}
@@ -427,6 +439,8 @@ pub(super) fn ScheduleEditor(
         let id = editor.id();
         let item = WindowDoc { days: Vec::new(), start: "09:00".to_owned(), end: "17:00".to_owned() };
         editor.windows.update(|ws| ws.push(Row { id, item }));
+        // The keyboard goes on in the new row.
+        focus_selector(format!("[data-window='{id}'] .day-toggle"));
     };
 
     let exception_rows = move || editor.exceptions.get();
@@ -464,7 +478,10 @@ pub(super) fn ScheduleEditor(
                 {admin.then(|| view! {
                     <button type="button" class="button button-danger-quiet button-small" disabled=locked
                         aria-label=move || format!("Remove {}", label().to_lowercase())
-                        on:click=move |_| editor.exceptions.update(|es| es.retain(|e| e.id != id))>
+                        on:click=move |_| {
+                            editor.exceptions.update(|es| es.retain(|e| e.id != id));
+                            focus_selector("#schedule-add-exception".to_owned());
+                        }>
                         "Remove"
                     </button>
                 })}
@@ -481,6 +498,7 @@ pub(super) fn ScheduleEditor(
         let id = editor.id();
         let item = ExceptionForm { off: true, ..ExceptionForm::default() };
         editor.exceptions.update(|es| es.push(Row { id, item }));
+        focus_selector(format!("[data-exception='{id}'] input"));
     };
 
     let zones = ZONES.iter().map(|z| view! { <option value=*z></option> }).collect_view();
@@ -493,30 +511,48 @@ pub(super) fn ScheduleEditor(
         view! { <option value=value selected=initial_mode == value>{text}</option> }
     };
 
+    // Removing asks in a modal dialog: it keeps the focus until answered (Escape cancels) and
+    // gives it back to the button that opened it, or to the notice once removed.
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        let want = confirming.get();
+        if let Some(d) = dialog.get() {
+            if want && !d.open() {
+                let _ = d.show_modal();
+            } else if !want && d.open() {
+                d.close();
+            }
+        }
+    });
+    let on_close = move |_| {
+        confirming.set(false);
+        if saved.get_untracked() {
+            focus_selector("#schedule-remove".to_owned());
+        }
+    };
     let actions = admin.then(|| {
         view! {
             <div class="form-actions schedule-actions">
-                {move || saved.get().then(|| if confirming.get() {
-                    view! {
-                        <span class="confirm-remove">
-                            <span class="small">"Remove this schedule? The service keeps the count it runs now."</span>
-                            <button type="button" class="button button-danger button-small" disabled=busy
-                                on:click=move |_| { remove.dispatch(()); }>
-                                {move || if removing.get() { "Removing…" } else { "Yes, remove" }}
-                            </button>
-                            <button type="button" class="button button-secondary button-small" on:click=move |_| confirming.set(false)>
-                                "Cancel"
-                            </button>
-                        </span>
-                    }.into_any()
-                } else {
-                    view! {
-                        <button type="button" class="button button-danger-quiet" disabled=busy
-                            on:click=move |_| confirming.set(true)>
-                            "Remove schedule"
-                        </button>
-                    }.into_any()
+                {move || saved.get().then(|| view! {
+                    <button type="button" id="schedule-remove" class="button button-danger-quiet" disabled=busy
+                        aria-haspopup="dialog" on:click=move |_| confirming.set(true)>
+                        "Remove schedule"
+                    </button>
                 })}
+                <dialog class="confirm-dialog" node_ref=dialog aria-labelledby="remove-schedule-heading"
+                    aria-describedby="remove-schedule-text" on:close=on_close>
+                    <h2 id="remove-schedule-heading">"Remove this schedule?"</h2>
+                    <p id="remove-schedule-text">"The service keeps the count it runs now."</p>
+                    <div class="action-buttons">
+                        <button type="button" class="button button-secondary" autofocus on:click=move |_| confirming.set(false)>
+                            "Cancel"
+                        </button>
+                        <button type="button" class="button button-danger" disabled=busy
+                            on:click=move |_| { remove.dispatch(()); }>
+                            {move || if removing.get() { "Removing…" } else { "Yes, remove" }}
+                        </button>
+                    </div>
+                </dialog>
                 <button type="submit" class="button" disabled=busy>
                     {move || if saving.get() { "Saving…" } else { "Save schedule" }}
                 </button>
@@ -537,7 +573,7 @@ pub(super) fn ScheduleEditor(
             })}
             {admin.then(|| view! {
                 <div>
-                    <button type="button" class="button button-secondary button-small" on:click=add_window
+                    <button type="button" id="schedule-add-window" class="button button-secondary button-small" on:click=add_window
                         disabled=move || locked() || editor.windows.with(|ws| ws.len() >= MAX_WINDOWS)>
                         "Add window"
                     </button>
@@ -612,7 +648,7 @@ pub(super) fn ScheduleEditor(
             </ul>
             {admin.then(|| view! {
                 <div>
-                    <button type="button" class="button button-secondary button-small" on:click=add_exception
+                    <button type="button" id="schedule-add-exception" class="button button-secondary button-small" on:click=add_exception
                         disabled=move || locked() || editor.exceptions.with(|es| es.len() >= MAX_EXCEPTIONS)>
                         "Add exception"
                     </button>
@@ -625,9 +661,11 @@ pub(super) fn ScheduleEditor(
     view! {
         <WeekGrid windows=grid />
         {presets}
-        <form class="schedule-editor" on:submit=on_submit novalidate>
+        <form class="schedule-editor" id="schedule-editor" on:submit=on_submit novalidate>
             <FormError message=general />
-            {move || notice.get().map(|n| view! { <div class="notice notice-ok" role="status">{n}</div> })}
+            <div role="status" aria-live="polite">
+                {move || notice.get().map(|n| view! { <div class="notice notice-ok" id="schedule-notice" tabindex="-1">{n}</div> })}
+            </div>
             {windows_section}
             {settings_section}
             {exceptions_section}
@@ -655,6 +693,7 @@ pub(super) fn OverrideControls(
     let count_error = Signal::derive(move || count_local.get().or_else(|| result.with(|r| field_error(r, "desired"))));
     let until_error = Signal::derive(move || result.with(|r| field_error(r, "until")));
     let other_error = Signal::derive(move || result.with(|r| form_error(r, &["desired", "until"])));
+    focus_errors_of(action, "override-controls");
     Effect::new(move |_| {
         if let Some(Ok(_)) = result.get() {
             count.set(String::new());
@@ -665,8 +704,15 @@ pub(super) fn OverrideControls(
     // `desired`: `None` is the schedule's on count.
     let quick = move |label: &'static str, desired: Option<u32>, till: &'static str| {
         view! {
-            <button type="button" class="button button-secondary button-small" disabled=locked
+            // Not disabled while the override is on its way (a disabled button drops the
+            // keyboard's focus): marked busy, and a second press waits for the first.
+            <button type="button" class="button button-secondary button-small"
+                disabled=move || !ready.get() || on_count.get().is_none()
+                aria-disabled=move || pending.get().then_some("true")
                 on:click=move |_| {
+                    if pending.get_untracked() {
+                        return;
+                    }
                     if let Some(on) = on_count.get_untracked() {
                         count_local.set(None);
                         action.dispatch(OverrideRequest { desired: desired.unwrap_or(on), until: till.to_owned() });
@@ -685,6 +731,7 @@ pub(super) fn OverrideControls(
                 Ok(n) => n,
                 Err(_) => {
                     count_local.set(Some("must be a whole number of tasks".to_owned()));
+                    focus_first_error("override-controls");
                     return;
                 }
             },
@@ -693,7 +740,7 @@ pub(super) fn OverrideControls(
         action.dispatch(OverrideRequest { desired, until: until.get_untracked().trim().to_owned() });
     };
     view! {
-        <div class="override-controls" data-testid="override-controls">
+        <div class="override-controls" id="override-controls" data-testid="override-controls">
             <h3>"Override"</h3>
             <p class="muted small">
                 "Runs a count until a time (in the app's zone), then the schedule resumes."
