@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN, PASSWORD, VIEWER, signIn } from "./helpers";
+import { ADMIN, PASSWORD, VIEWER, expectNoAxeViolations, signIn } from "./helpers";
 
 const ECR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 const uniqueSlug = (name: string) => `${name}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -27,6 +27,7 @@ test("an admin registers an app, deploys it, survives a broken image and rolls b
   await expect(page).toHaveURL(new RegExp(`/apps/${slug}$`));
   await expect(page.getByRole("heading", { level: 1 })).toContainText(`App ${slug}`);
   await expect(page.getByText("Not deployed from the console yet.")).toBeVisible();
+  await expectNoAxeViolations(page);
 
   // Deploy: the progress bar fills up to the desired count without a reload.
   await page.getByTestId("deploy-button").click();
@@ -44,6 +45,7 @@ test("an admin registers an app, deploys it, survives a broken image and rolls b
   await expect(rolloutState(page)).toContainText("IN_PROGRESS", { timeout: 10_000 });
   await expect(rolloutState(page)).toContainText("FAILED", { timeout: 150_000 });
   await expect(page.getByTestId("rollout-reason")).toContainText("circuit breaker");
+  await expectNoAxeViolations(page, "after a failed rollout");
   await expect(progress(page)).toHaveAttribute("data-running", "2");
 
   // One click rolls back to revision 1, which completes.
@@ -70,6 +72,7 @@ test("a form with bad fields says what is wrong next to each and registers nothi
   await register(page, slug, "rocker/shiny-verse");
   await expect(page.locator("#app-slug-error")).toContainText("lowercase");
   await expect(page.locator("#app-image-error")).toContainText("needs a tag");
+  await expectNoAxeViolations(page, "with field errors shown");
   await expect(page).toHaveURL(/\/apps\/new$/);
   await page.goto("/");
   await expect(page.getByText(`App ${slug}`)).toHaveCount(0);
@@ -83,6 +86,7 @@ test("an admin edits an app and deletes it with a typed confirmation", async ({ 
 
   await page.getByRole("link", { name: "Edit" }).click();
   await expect(page.getByLabel("Slug")).toHaveAttribute("readonly", "");
+  await expectNoAxeViolations(page);
   await page.getByLabel("Name").fill(`Renamed ${slug}`);
   await page.getByLabel("Size").selectOption("512/2048");
   await page.getByRole("button", { name: "Save changes" }).click();
@@ -118,6 +122,7 @@ test("a viewer sees an app's page without a control that changes anything", asyn
   // Its log is read on request: Shiny's start-up line is there.
   await page.getByRole("button", { name: "Show logs" }).click();
   await expect(page.getByTestId("log-lines")).toContainText("Listening on http://0.0.0.0:3838");
+  await expectNoAxeViolations(page, "with the chart and the logs shown");
   await expect(page.getByTestId("deploy-button")).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Edit" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Delete app" })).toHaveCount(0);

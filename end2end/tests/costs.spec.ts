@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { readFile } from "node:fs/promises";
-import { ADMIN, PASSWORD, signIn } from "./helpers";
+import { ADMIN, PASSWORD, expectNoAxeViolations, signIn } from "./helpers";
 
 test("the Costs page charts the last 30 days by app and exports them as CSV", async ({ page }) => {
   await signIn(page, ADMIN, PASSWORD, "/costs");
@@ -20,6 +20,7 @@ test("the Costs page charts the last 30 days by app and exports them as CSV", as
     await expect(table.getByRole("link", { name })).toBeVisible();
   }
   await expect(table.locator("tfoot")).toContainText("Fleet");
+  await expectNoAxeViolations(page);
 
   const download = page.waitForEvent("download");
   await page.getByTestId("costs-csv").click();
@@ -43,4 +44,5 @@ test("the Fleet table and the app page say what an app costs", async ({ page }) 
   const card = page.getByTestId("cost-card");
   await expect(card).toContainText("This month so far");
   await expect(card).toContainText(/an hour per task \(0\.5 vCPU, 1 GB, x86_64\)/);
+  await expectNoAxeViolations(page);
 });

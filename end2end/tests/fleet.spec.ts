@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, PASSWORD, signIn } from "./helpers";
+import { ADMIN, PASSWORD, expectNoAxeViolations, signIn } from "./helpers";
 
 test("the Fleet table sorts by a column and shows each app's health", async ({ page }) => {
   await signIn(page, ADMIN, PASSWORD, "/");
@@ -19,6 +19,7 @@ test("the Fleet table sorts by a column and shows each app's health", async ({ p
   await running.click();
   await expect(header).toHaveAttribute("aria-sort", "descending");
   await expect(rows.last()).toHaveAttribute("data-slug", "sales-dashboard");
+  await expectNoAxeViolations(page, "after sorting");
 });
 
 test("the Fleet table shows a deploy started elsewhere without a reload", async ({ page }) => {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, PASSWORD, VIEWER, signIn } from "./helpers";
+import { ADMIN, PASSWORD, VIEWER, expectNoAxeViolations, signIn } from "./helpers";
 
 const unique = (name: string) => `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.org`;
 
@@ -21,6 +21,16 @@ test("an admin invites a colleague, sees them invited, and disables them", async
   await expect(row).toBeVisible();
   await expect(row.getByText("invited", { exact: true })).toBeVisible();
   await expect(row.getByText("shinyfleet-viewers")).toBeVisible();
+  await expectNoAxeViolations(page, "after an invitation");
+  // Deleting asks first: the confirmation takes the focus, Escape cancels it and gives the
+  // focus back to the button that opened it.
+  const deleteButton = row.getByRole("button", { name: "Delete…" });
+  await deleteButton.click();
+  await expect(row.getByLabel("Type the email to confirm")).toBeFocused();
+  await expectNoAxeViolations(page, "with the delete confirmation open");
+  await page.keyboard.press("Escape");
+  await expect(row.getByLabel("Type the email to confirm")).toHaveCount(0);
+  await expect(deleteButton).toBeFocused();
   await row.getByRole("button", { name: "Disable" }).click();
   await expect(row.getByText("disabled", { exact: true })).toBeVisible();
   await expect(row.getByRole("button", { name: "Enable" })).toBeVisible();
@@ -48,6 +58,7 @@ test("an invited colleague signs in with the temporary password and chooses a ne
   await newcomer.getByRole("button", { name: "Sign in" }).click();
   await expect(newcomer.getByLabel("New password", { exact: true })).toBeVisible();
   await expect(newcomer.getByText("At least 8 characters")).toBeVisible();
+  await expectNoAxeViolations(newcomer, "on the new-password form");
   await newcomer.getByLabel("New password", { exact: true }).fill("Newcomer-2026");
   await newcomer.getByLabel("Confirm new password").fill("Newcomer-2026");
   await newcomer.getByRole("button", { name: "Set password and sign in" }).click();
@@ -62,6 +73,7 @@ test("a wrong password is refused with a clear message", async ({ page }) => {
   await page.getByLabel("Password", { exact: true }).fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText("Incorrect email or password.")).toBeVisible();
+  await expectNoAxeViolations(page, "after a refused sign-in");
   await expect(page).toHaveURL(/\/sign-in/);
 });
 
@@ -76,6 +88,7 @@ test("a viewer sees everything and no control that changes anything", async ({ p
   await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
   await expect(page.getByText("API tokens")).toHaveCount(0);
   await expect(page.getByText("viewer", { exact: true }).first()).toBeVisible();
+  await expectNoAxeViolations(page, "as a viewer");
   // Signing out ends the session.
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in/);
@@ -94,6 +107,7 @@ test("an admin creates an API token that is shown once", async ({ page, request,
   const token = (await page.getByTestId("new-token").textContent())!.trim();
   expect(token).toMatch(/^sft_/);
   await expect(page.getByText("Copy this token now; it will not be shown again.")).toBeVisible();
+  await expectNoAxeViolations(page, "with a new token shown");
   const me = await request.get(`${baseURL}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
   expect(me.status()).toBe(200);
   expect((await me.json()).name).toBe(name);

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { ADMIN, PASSWORD, signIn } from "./helpers";
+import { ADMIN, PASSWORD, expectNoAxeViolations, resetSchedule, signIn } from "./helpers";
 
 // The demo app the other specs also use: the test leaves it as it found it (no schedule, no
 // override, its two tasks running).
@@ -9,16 +9,7 @@ const VIEWER_ZONE = "America/New_York";
 
 test.use({ timezoneId: VIEWER_ZONE });
 
-/** Removes the app's schedule, then ends its override (each may be absent: 404). In this
- *  order, ending the override restores the count it replaced instead of what a schedule
- *  would want at this hour. */
-async function reset(page: Page) {
-  const origin = new URL(page.url()).origin;
-  for (const fn of ["delete_schedule", "clear_override"]) {
-    const res = await page.request.post(`/sfn/${fn}`, { form: { slug: SLUG }, headers: { origin } });
-    expect(res.status(), `${fn} answered ${res.status()}`).toBeLessThan(500);
-  }
-}
+const reset = (page: Page) => resetSchedule(page, SLUG);
 
 test("an admin gives an app office hours, overrides them and finds both on the Fleet and Schedules pages", async ({
   page,
@@ -49,6 +40,7 @@ test("an admin gives an app office hours, overrides them and finds both on the F
     await expect(grid.locator('[data-day="sat"] .on-block')).toHaveCount(0);
     await expect(grid.locator('[data-day="mon"] .on-block')).toHaveAttribute("data-start", "08:00");
     await expect(grid.locator('[data-day="mon"] .on-block')).toHaveAttribute("data-end", "18:00");
+    await expectNoAxeViolations(page, "with the schedule editor filled in");
 
     await zone.fill("Europe/Berlin");
     // Transitions only: saving acts at the next change, not at once, so the shared demo app
@@ -70,6 +62,7 @@ test("an admin gives an app office hours, overrides them and finds both on the F
     const badge = page.getByTestId("override-badge");
     await expect(badge).toContainText(/^Override: \d+ tasks? until /);
     await expect(badge).toContainText(`(by ${ADMIN})`);
+    await expectNoAxeViolations(page, "after an override was set");
 
     // The Fleet shows the override on the app's row.
     await page.goto("/");
@@ -82,6 +75,7 @@ test("an admin gives an app office hours, overrides them and finds both on the F
     await expect(row).toContainText("transitions only");
     await expect(row).toContainText(/override/i);
     await expect(row.getByRole("link")).toHaveAttribute("href", `/apps/${SLUG}#schedule`);
+    await expectNoAxeViolations(page);
 
     // Back on the app's page: remove the schedule, then resume (end the override).
     await page.goto(`/apps/${SLUG}`);
@@ -90,6 +84,7 @@ test("an admin gives an app office hours, overrides them and finds both on the F
       await page.getByRole("button", { name: "Remove schedule" }).click();
       await expect(confirm).toBeVisible({ timeout: 1_000 });
     }).toPass({ timeout: 20_000 });
+    await expectNoAxeViolations(page, "with the remove confirmation open");
     await confirm.click();
     await expect(page.getByTestId("schedule-state")).toContainText("No schedule");
     await expect(blocks).toHaveCount(0);

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, signIn, signInRequest } from "./helpers";
+import { ADMIN, expectNoAxeViolations, signIn, signInRequest } from "./helpers";
 
 const DEMO_APPS = ["Sales dashboard", "Forecast explorer", "Clinical trial monitor", "Monthly ops report"];
 
@@ -23,6 +23,7 @@ test("the Fleet page is styled and shows each app's state", async ({ page }) => 
   const sales = page.locator('tr[data-slug="sales-dashboard"]');
   await expect(sales.locator(".badge").first()).toHaveText(/running|deploying|waiting for data/);
   await expect(page.locator('tr[data-slug="ops-report"] .badge').first()).toHaveText(/scaled to zero|waiting for data/);
+  await expectNoAxeViolations(page);
 });
 
 test("after hydration, the filter narrows the table without a reload", async ({ page }) => {
@@ -38,6 +39,7 @@ test("after hydration, the filter narrows the table without a reload", async ({ 
   }).toPass({ timeout: 20_000 });
   await expect(page.locator('tr[data-slug="forecast-explorer"]')).toBeVisible();
   await expect(page.locator('tr[data-slug="sales-dashboard"]')).toBeHidden();
+  await expectNoAxeViolations(page, "after the filter was typed");
   await filter.fill("");
   await expect(count).toHaveText("4 of 4 apps shown");
 });
@@ -47,9 +49,21 @@ test("the navigation reaches every section and unknown addresses get a 404 page"
   for (const section of ["Schedules", "Costs", "People", "Audit", "Settings"]) {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: section }).click();
     await expect(page.getByRole("heading", { level: 1, name: section })).toBeVisible();
+    await expectNoAxeViolations(page);
   }
   await expect(page.getByText("sandbox").first()).toBeVisible();
   const res = await page.goto("/no/such/page");
   expect(res?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await expectNoAxeViolations(page);
+});
+
+test("the Audit log's filter passes axe-core once applied", async ({ page }) => {
+  await signIn(page, ADMIN, undefined, "/audit");
+  await expect(page.getByRole("heading", { level: 1, name: "Audit" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Clear" })).toBeEnabled({ timeout: 20_000 });
+  await page.getByLabel("Action", { exact: true }).fill("user.invite");
+  await page.getByLabel("Action", { exact: true }).press("Enter");
+  await expect(page.getByText("Loading…")).toHaveCount(0);
+  await expectNoAxeViolations(page, "after filtering by action");
 });
