@@ -11,6 +11,7 @@ pub mod gate;
 pub mod health;
 pub mod metrics_worker;
 pub mod page_cache;
+mod page_status;
 pub mod refresher;
 pub mod scheduler;
 pub mod seed;
@@ -245,6 +246,7 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), page_status::unknown_app))
         .layer(axum::middleware::from_fn_with_state(
             page_cache::CacheState {
                 app: state.clone(),

@@ -93,6 +93,19 @@ async fn unknown_addresses_get_the_not_found_page_with_404() {
 }
 
 #[tokio::test]
+async fn an_unknown_apps_page_answers_404_and_says_so() {
+    let c = TestConsole::with_demo().await;
+    let res = c.get("/apps/no-such-app").await;
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("not found") || html.contains("Not found"), "{html}");
+    assert_eq!(c.get("/apps/no-such-app/edit").await.status(), 404);
+    // A live app's pages and the register form answer 200.
+    assert_eq!(c.get("/apps/sales-dashboard").await.status(), 200);
+    assert_eq!(c.get("/apps/new").await.status(), 200);
+}
+
+#[tokio::test]
 async fn an_empty_registry_says_so() {
     let c = TestConsole::empty().await;
     let html = c.get("/").await.text().await.unwrap();
