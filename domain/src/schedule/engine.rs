@@ -444,6 +444,32 @@ fn first_of(
     out
 }
 
+/// `[from, to)` cut at the transitions a scan visits, each piece with the count `first` at
+/// `from`, then `count_after` each transition. Empty when `to <= from`.
+fn cut<T: Copy>(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    first: T,
+    count_after: impl Fn(&Transition) -> T,
+    scan: impl FnOnce(&mut dyn FnMut(Transition) -> ControlFlow<()>) -> ControlFlow<()>,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>, T)> {
+    let mut out = Vec::new();
+    if to <= from {
+        return out;
+    }
+    let (mut start, mut count) = (from, first);
+    let _ = scan(&mut |t| {
+        if t.at >= to {
+            return ControlFlow::Break(());
+        }
+        out.push((start, t.at, count));
+        (start, count) = (t.at, count_after(&t));
+        ControlFlow::Continue(())
+    });
+    out.push((start, to, count));
+    out
+}
+
 impl Schedule {
     /// The count the schedule wants at `at`.
     pub fn desired_at(&self, at: DateTime<Utc>) -> u32 {
@@ -468,21 +494,7 @@ impl Schedule {
     /// `[from, to)` cut where the desired count changes, each piece with its count (off
     /// pieces included): what the cost engine prices. Empty when `to <= from`.
     pub fn on_intervals(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>, u32)> {
-        let mut out = Vec::new();
-        if to <= from {
-            return out;
-        }
-        let (mut start, mut count) = (from, self.desired_at(from));
-        let _ = self.scan(from, |t| {
-            if t.at >= to {
-                return ControlFlow::Break(());
-            }
-            out.push((start, t.at, count));
-            (start, count) = (t.at, t.desired);
-            ControlFlow::Continue(())
-        });
-        out.push((start, to, count));
-        out
+        cut(from, to, self.desired_at(from), |t| t.desired, |visit| self.scan(from, visit))
     }
 
     /// Task-hours in `[from, to)`: each piece's count times its hours.
@@ -780,21 +792,7 @@ impl<'a> Plan<'a> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<(DateTime<Utc>, DateTime<Utc>, Option<u32>)> {
-        let mut out = Vec::new();
-        if to <= from {
-            return out;
-        }
-        let (mut start, mut count) = (from, self.desired_at(from));
-        let _ = self.scan(from, |t| {
-            if t.at >= to {
-                return ControlFlow::Break(());
-            }
-            out.push((start, t.at, count));
-            (start, count) = (t.at, Some(t.desired));
-            ControlFlow::Continue(())
-        });
-        out.push((start, to, count));
-        out
+        cut(from, to, self.desired_at(from), |t| Some(t.desired), |visit| self.scan(from, visit))
     }
 
     fn scan(&self, from: DateTime<Utc>, mut visit: impl FnMut(Transition) -> ControlFlow<()>) -> ControlFlow<()> {
