@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod identity;
 pub mod logs;
 pub mod metrics;
+pub mod publish;
 pub mod registry;
 pub mod schedule;
 pub mod settings;
