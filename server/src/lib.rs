@@ -94,7 +94,8 @@ pub async fn choose_cloud(config: &ServeConfig, clock: Arc<dyn Clock>) -> Chosen
             });
             let jwks_url = config
                 .jwks_url
-                .clone()
+                .as_ref()
+                .map(url::Url::to_string)
                 .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
             let verifier = JwtVerifier::new(
                 JwtConfig { issuer, audience: client_id.clone(), jwks: JwksSource::Url(jwks_url) },
@@ -165,7 +166,10 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
         auth: Auth::new(
             config.role_groups(),
             chrono::Duration::hours(config.session_max_hours),
-            config.alb_key_url.as_ref().map(|_| LoadBalancer { sign_out_url: config.alb_sign_out_url.clone() }),
+            config
+                .alb_key_url
+                .as_ref()
+                .map(|_| LoadBalancer { sign_out_url: config.alb_sign_out_url.as_ref().map(url::Url::to_string) }),
             chosen.sandbox.is_some(),
         ),
         deploy: DeploySettings {
@@ -196,7 +200,7 @@ pub fn app_state(config: &ServeConfig, pool: SqlitePool, chosen: &ChosenCloud, c
 /// The gatekeeper's settings.
 pub fn gate(config: &ServeConfig, clock: Arc<dyn Clock>) -> gate::Gate {
     gate::Gate {
-        public_origin: config.public_url.as_deref().and_then(|u| config::public_origin(u).ok()),
+        public_origin: config.public_url.as_ref().and_then(|u| config::public_origin(u.as_str()).ok()),
         trust_proxy: config.trust_proxy,
         https: config.secure_cookies,
         load_balancer: config

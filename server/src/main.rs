@@ -1,8 +1,8 @@
 //! `shinyfleet`: the ShinyFleet console. `shinyfleet serve` (the default) runs it.
 
-use clap::error::{ContextKind, ErrorKind};
-use clap::{CommandFactory, Parser, Subcommand};
-use server::config::ServeConfig;
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand};
+use server::config::{one_line, ServeConfig};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -115,28 +115,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// A command-line or environment error as one line that names the setting, e.g.
-/// `invalid value 'azure' for '--cloud <CLOUD>' (SHINYFLEET_CLOUD) [possible values: sandbox, aws]`.
-fn one_line(e: &clap::Error) -> String {
-    let rendered = e.render().to_string();
-    let mut text: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
-        .collect();
-    if let Some(first) = text.first_mut() {
-        *first = first.trim_start_matches("error: ");
-    }
-    let mut line = text.join(" ");
-    let arg = e.get(ContextKind::InvalidArg).map(|a| a.to_string()).unwrap_or_default();
-    let env = DefaultServe::command()
-        .get_arguments()
-        .find(|a| a.get_long().is_some_and(|l| arg.starts_with(&format!("--{l}"))))
-        .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()));
-    if let Some(env) = env {
-        line.push_str(&format!(" (environment variable {env})"));
-    }
-    line
 }

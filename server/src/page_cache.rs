@@ -69,9 +69,9 @@ struct Entry {
 }
 
 impl PageCache {
-    /// Watches the database at `url`; an in-memory or unreachable one leaves the cache off.
-    pub async fn new(url: &str) -> Self {
-        let inner = match watch_connection(url).await {
+    /// Watches the database `options` open; an in-memory or unreachable one leaves the cache off.
+    pub async fn new(options: &SqliteConnectOptions) -> Self {
+        let inner = match watch_connection(options).await {
             Some(conn) => Some(Arc::new(Inner {
                 watch: tokio::sync::Mutex::new(conn),
                 entries: Mutex::default(),
@@ -91,12 +91,11 @@ impl PageCache {
     }
 }
 
-async fn watch_connection(url: &str) -> Option<SqliteConnection> {
-    if url.contains(":memory:") || url.contains("mode=memory") {
+async fn watch_connection(options: &SqliteConnectOptions) -> Option<SqliteConnection> {
+    if options.to_url_lossy().query_pairs().any(|(key, value)| key == "mode" && value == "memory") {
         return None;
     }
-    let options: SqliteConnectOptions = crate::db::parse_url(url).ok()?;
-    options.disable_statement_logging().connect().await.ok()
+    options.clone().disable_statement_logging().connect().await.ok()
 }
 
 impl Inner {

@@ -115,7 +115,7 @@ pub async fn prepare_sandbox_users(
     let mut users = vec![];
     if config.demo {
         let password = match &config.demo_password {
-            Some(p) => p.clone(),
+            Some(p) => secrecy::ExposeSecret::expose_secret(p).to_owned(),
             None => random_password()?,
         };
         for (role, email, group) in

@@ -28,6 +28,24 @@ fn a_bad_database_url_stops_start_up_with_one_line() {
 }
 
 #[test]
+fn a_bad_setting_stops_start_up_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/console.db", dir.path().display());
+    for (setting, value) in [
+        ("SHINYFLEET_DISPLAY_TIMEZONE", "Mars/Base"),
+        ("SHINYFLEET_BUDGETS", "fleet=lots"),
+        ("SHINYFLEET_PRICE_OVERRIDES", "x86_64.vcpu_hour=abc"),
+        ("SHINYFLEET_PUBLIC_URL", "shiny.example.org"),
+        ("SHINYFLEET_DEMO_PASSWORD", "hunter2"),
+    ] {
+        fails_with_one_line(&[("DATABASE_URL", &db), (setting, value)], &[], setting);
+        assert!(!dir.path().join("console.db").exists(), "{setting}: the database was created");
+    }
+    let out = shinyfleet(&[("SHINYFLEET_DEMO_PASSWORD", "hunter2")], &["serve"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"), "the password was printed");
+}
+
+#[test]
 fn an_unknown_cloud_backend_stops_start_up_with_one_line() {
     fails_with_one_line(&[("SHINYFLEET_CLOUD", "azure")], &[], "SHINYFLEET_CLOUD");
     fails_with_one_line(&[], &["serve", "--cloud", "azure"], "--cloud");

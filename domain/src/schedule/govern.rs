@@ -95,15 +95,15 @@ pub fn decide(g: &Governed, now: DateTime<Utc>) -> Decision {
 }
 
 /// Parses when an override ends: an RFC 3339 instant, a duration (`2h`, `90m`, `1h30m`,
-/// `2d`), a local time (`20:00`: today, or tomorrow once past) or a weekday and time
-/// (`mon 08:00`), local times in `tz`.
+/// `2d`, `1h 30min`: [`humantime`]'s form), a local time (`20:00`: today, or tomorrow once
+/// past) or a weekday and time (`mon 08:00`), local times in `tz`.
 pub fn parse_until(raw: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let raw = raw.trim();
     if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
         return Ok(at.with_timezone(&Utc));
     }
     if let Some(d) = parse_duration(raw) {
-        return Ok(now + d);
+        return d.map(|d| now + d);
     }
     let (day, time) = match raw.split_once(char::is_whitespace) {
         Some((day, time)) => {
@@ -118,28 +118,20 @@ pub fn parse_until(raw: &str, tz: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc
     Ok(super::next_local_time(tz, now, day, minute))
 }
 
-/// A duration of whole minutes, hours and days (`1h30m`), positive and at most a year (an
-/// override reaches no further; refusing more also keeps the date arithmetic in range).
-fn parse_duration(raw: &str) -> Option<Duration> {
-    let mut total = 0i64;
-    let mut number = String::new();
-    let mut any = false;
-    for c in raw.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-        } else {
-            let n: i64 = number.parse().ok().filter(|n| *n <= 1_000_000)?;
-            number.clear();
-            total += match c {
-                'h' => n.checked_mul(60)?,
-                'm' => n,
-                'd' => n.checked_mul(24 * 60)?,
-                _ => return None,
-            };
-            any = true;
-        }
-    }
-    (any && number.is_empty() && total > 0 && total <= 366 * 24 * 60).then(|| Duration::minutes(total))
+/// The longest override a duration sets: an override reaches no further (refusing more also
+/// keeps the date arithmetic in range).
+const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(366 * 24 * 3600);
+
+/// A duration read by [`humantime::parse_duration`]; `None` when `raw` is not one at all,
+/// an error when it is not more than zero and at most [`MAX_DURATION`].
+fn parse_duration(raw: &str) -> Option<Result<Duration, String>> {
+    let d = humantime::parse_duration(raw).ok()?;
+    Some(
+        Duration::from_std(d)
+            .ok()
+            .filter(|_| !d.is_zero() && d <= MAX_DURATION)
+            .ok_or_else(|| format!("{raw:?}: a duration must be more than zero and at most 366 days")),
+    )
 }
 
 #[cfg(test)]
@@ -289,11 +281,19 @@ mod tests {
             ("mon 08:00", "2026-12-07T07:00:00Z"),
             ("Friday 18:00", "2026-12-04T17:00:00Z"),
             ("2026-12-01T12:00:00Z", "2026-12-01T12:00:00Z"),
+            // humantime's other spellings.
+            ("1h 30min", "2026-11-30T10:30:00Z"),
+            ("2 hours", "2026-11-30T11:00:00Z"),
+            ("1week", "2026-12-07T09:00:00Z"),
+            ("45s", "2026-11-30T09:00:45Z"),
+            ("366d", "2027-12-01T09:00:00Z"),
         ] {
             assert_eq!(parse_until(raw, tz, now), Ok(utc(want)), "{raw}");
         }
         for bad in ["", "soon", "25:00", "h", "0m", "funday 08:00", "2h30", "99999999d", "367d", "9999999999999m"] {
             assert!(parse_until(bad, tz, now).is_err(), "{bad:?} should be refused");
         }
+        let too_long = parse_until("367d", tz, now).unwrap_err();
+        assert_eq!(too_long, "\"367d\": a duration must be more than zero and at most 366 days");
     }
 }
