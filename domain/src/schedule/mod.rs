@@ -451,6 +451,8 @@ mod week_tests {
 }
 
 #[cfg(feature = "engine")]
+pub mod aws;
+#[cfg(feature = "engine")]
 mod engine;
 #[cfg(feature = "engine")]
 pub mod govern;
