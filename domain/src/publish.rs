@@ -16,6 +16,8 @@ use std::collections::BTreeSet;
 pub const LISTENER_TAG: &str = "shinyfleet:listener";
 /// The tag saying which of an app's rules a rule is (`forward` or `redirect`).
 pub const RULE_TAG: &str = "shinyfleet:rule";
+/// How every target group ShinyFleet names starts ([`target_group_name`]).
+pub const TARGET_GROUP_PREFIX: &str = "sf-";
 
 /// The first path segments the console serves on its own origin (its pages, server
 /// functions, API, assets), and the load balancer's own sign-in callback. Apps on the
@@ -365,11 +367,11 @@ impl PublicationSpec {
 pub fn target_group_name(slug: &AppSlug) -> String {
     const MAX: usize = 32;
     let slug = slug.as_str();
-    if slug.len() + 3 <= MAX {
-        return format!("sf-{slug}");
+    if TARGET_GROUP_PREFIX.len() + slug.len() <= MAX {
+        return format!("{TARGET_GROUP_PREFIX}{slug}");
     }
     let head = slug[..20].trim_end_matches('-');
-    format!("sf-{head}-{:08x}", fnv1a(slug.as_bytes()))
+    format!("{TARGET_GROUP_PREFIX}{head}-{:08x}", fnv1a(slug.as_bytes()))
 }
 
 /// FNV-1a (32 bits): stable across builds and platforms, unlike the std hasher.

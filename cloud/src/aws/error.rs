@@ -31,6 +31,10 @@ const NOT_FOUND: &[&str] = &[
     "ServiceNotActiveException",
     "ResourceNotFoundException",
     "UserNotFoundException",
+    "TargetGroupNotFound",
+    "RuleNotFound",
+    "ListenerNotFound",
+    "LoadBalancerNotFound",
 ];
 
 const INVALID: &[&str] = &[
@@ -43,7 +47,8 @@ const INVALID: &[&str] = &[
     "InvalidPasswordException",
 ];
 
-const CONFLICT: &[&str] = &["UsernameExistsException", "GroupExistsException"];
+const CONFLICT: &[&str] =
+    &["UsernameExistsException", "GroupExistsException", "DuplicateTargetGroupName", "PriorityInUse"];
 
 const NOT_AUTHORIZED: &[&str] = &["NotAuthorizedException"];
 
@@ -151,6 +156,10 @@ mod tests {
             (Some("InvalidPasswordException"), Some("too short"), 400, CloudError::Invalid("too short".into())),
             (Some("UsernameExistsException"), Some("exists"), 400, CloudError::Conflict("exists".into())),
             (Some("GroupExistsException"), Some("exists"), 400, CloudError::Conflict("exists".into())),
+            (Some("PriorityInUse"), Some("taken"), 400, CloudError::Conflict("taken".into())),
+            (Some("DuplicateTargetGroupName"), None, 400, CloudError::Conflict("DuplicateTargetGroupName".into())),
+            (Some("TargetGroupNotFound"), Some("gone"), 400, CloudError::NotFound("gone".into())),
+            (Some("RuleNotFound"), None, 400, CloudError::NotFound("RuleNotFound".into())),
             (Some("NotAuthorizedException"), Some("Incorrect"), 400, CloudError::NotAuthorized("Incorrect".into())),
             (
                 Some("ServerException"),

@@ -2,7 +2,8 @@
 //! for Rust — ECS behind [`Fleet`](domain::fleet::Fleet), Cognito behind
 //! [`Directory`](domain::directory::Directory), CloudWatch behind
 //! [`Metrics`](domain::metrics::Metrics), ECR behind [`Registry`](domain::registry::Registry),
-//! CloudWatch Logs behind [`Logs`](domain::logs::Logs).
+//! CloudWatch Logs behind [`Logs`](domain::logs::Logs), an Application Load Balancer's listener
+//! behind [`Frontdoor`](domain::publish::Frontdoor).
 //!
 //! All of them are built from one [`SdkConfig`] ([`load_sdk_config`]), so credentials, region,
 //! endpoint (an emulator through `AWS_ENDPOINT_URL`), retries and timeouts are decided once.
@@ -13,6 +14,7 @@ mod cloudwatch;
 mod cognito;
 mod ecr;
 mod ecs;
+mod elb;
 mod error;
 mod logs;
 mod time;
@@ -21,6 +23,7 @@ pub use cloudwatch::CloudWatchMetrics;
 pub use cognito::CognitoDirectory;
 pub use ecr::EcrRegistry;
 pub use ecs::EcsFleet;
+pub use elb::ElbFrontdoor;
 pub use logs::CloudWatchLogs;
 
 use aws_config::retry::RetryConfig;
