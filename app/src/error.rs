@@ -37,6 +37,9 @@ pub enum AppError {
     /// The request itself could not be made or read (network, encoding).
     #[error("The request failed: {0}")]
     Request(String),
+    /// The request's body is larger than its route accepts.
+    #[error("The request is too large: this address accepts at most {limit_kb} KB.")]
+    TooLarge { limit_kb: usize },
 }
 
 impl AppError {
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Unavailable => 503,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
+            AppError::TooLarge { .. } => 413,
         }
     }
 }
@@ -73,6 +77,7 @@ impl AppError {
             AppError::Unavailable => "unavailable",
             AppError::Internal => "internal",
             AppError::Request(_) => "bad_request",
+            AppError::TooLarge { .. } => "too_large",
         }
     }
 

@@ -130,6 +130,7 @@ fn each_error() -> Vec<AppError> {
         AppError::Unavailable,
         AppError::Internal,
         AppError::Request(String::new()),
+        AppError::TooLarge { limit_kb: 1 },
     ];
     for e in &each {
         // No wildcard: a new kind of error does not compile here until it is listed above.
@@ -145,7 +146,8 @@ fn each_error() -> Vec<AppError> {
             | AppError::InvalidFields(_)
             | AppError::Unavailable
             | AppError::Internal
-            | AppError::Request(_) => {}
+            | AppError::Request(_)
+            | AppError::TooLarge { .. } => {}
         }
     }
     each

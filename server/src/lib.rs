@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod gate;
 pub mod health;
+pub mod limits;
 pub mod metrics_worker;
 pub mod page_cache;
 mod page_status;
@@ -260,6 +261,7 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         ))
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gatekeeper))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(limits::body_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     Ok(router)

@@ -46,6 +46,7 @@ fn each_error() -> Vec<AppError> {
         AppError::Unavailable,
         AppError::Internal,
         AppError::Request("not JSON".into()),
+        AppError::TooLarge { limit_kb: 256 },
     ];
     for e in &each {
         match e {
@@ -60,7 +61,8 @@ fn each_error() -> Vec<AppError> {
             | AppError::InvalidFields(_)
             | AppError::Unavailable
             | AppError::Internal
-            | AppError::Request(_) => {}
+            | AppError::Request(_)
+            | AppError::TooLarge { .. } => {}
         }
     }
     each

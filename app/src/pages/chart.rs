@@ -57,10 +57,16 @@ fn label(at: DateTime<Utc>, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 
 /// A series in a few words for its text alternative: "average 12%, peak 40%, latest 8%".
 pub fn series_words(values: &[f64]) -> Option<String> {
+    let (average, peak, latest) = series_stats(values)?;
+    Some(format!("average {average:.0}%, peak {peak:.0}%, latest {latest:.0}%"))
+}
+
+/// A series' average, peak and latest value; `None` when it is empty.
+fn series_stats(values: &[f64]) -> Option<(f64, f64, f64)> {
     let latest = *values.last()?;
     let average = values.iter().sum::<f64>() / values.len() as f64;
     let peak = values.iter().copied().fold(f64::MIN, f64::max);
-    Some(format!("average {average:.0}%, peak {peak:.0}%, latest {latest:.0}%"))
+    Some((average, peak, latest))
 }
 
 /// What the utilisation chart shows, in words (its SVG `<desc>`).
@@ -221,11 +227,12 @@ pub fn Sparkline(points: Vec<f64>) -> impl IntoView {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    let words = format!("CPU over the last hour: {}", series_words(&points).unwrap_or_default());
-    let title = words.clone();
+    // Its accessible name is its title (one copy per row: the Fleet page has 200).
+    let (average, peak, latest) = series_stats(&points).unwrap_or_default();
+    let words = format!("CPU over the last hour, now {latest:.0}% (average {average:.0}%, peak {peak:.0}%)");
     view! {
-        <svg class="sparkline" viewBox=format!("0 0 {w} {h}") width=w height=h role="img" aria-label=words>
-            <title>{title}</title>
+        <svg class="sparkline" viewBox=format!("0 0 {w} {h}") width=w height=h role="img">
+            <title>{words}</title>
             <path d=d />
         </svg>
     }
