@@ -61,6 +61,7 @@ e2e:
 release: tools
 	@[ -x end2end/node_modules/.bin/wasm-opt ] || (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 	cargo leptos build --release
+	bash scripts/precompress.sh target/site
 
 # Benchmarks (figures printed, never asserted; see bench/README.md): the Fleet page and
 # GET /api/v1/apps under load (Debian's wrk), poller AWS requests per cycle, CloudWatch
@@ -71,5 +72,6 @@ bench: tools
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk unavailable: the bench loads the page itself"
 	@[ -x end2end/node_modules/.bin/wasm-opt ] || (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 	LEPTOS_SITE_ROOT=target/bench-site cargo leptos build --release --frontend-only
+	bash scripts/precompress.sh target/bench-site
 	cargo build --profile perf -p server --bin shinyfleet --example bench
 	BENCH_SITE=target/bench-site "$${CARGO_TARGET_DIR:-target}/perf/examples/bench" $(ARGS)

@@ -3,6 +3,7 @@
 //! [`run`]; tests build the same router with [`router`] on a port of their own.
 
 pub mod api;
+mod assets;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -249,6 +250,12 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
             },
             move || app::shell(options.clone()),
         )
+        // The bundle, straight from its folder so conditional requests reach it (the fallback
+        // below drops their headers): its `.br`/`.gz` copies when the client accepts one.
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&state.leptos_options),
+            leptos_axum::site_pkg_dir_service(&state.leptos_options),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn_with_state(state.clone(), page_status::unknown_app))
@@ -261,6 +268,8 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         ))
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gatekeeper))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(assets::revalidate))
+        .layer(assets::compression())
         .layer(axum::middleware::from_fn(limits::body_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
