@@ -13,7 +13,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredica
 /// Compresses what the console renders (gzip, fastest level). Files that already carry an encoding (the
 /// precompressed copies) pass untouched, and so do the bundle's own files without one: their
 /// copies are made at build time, and a development build is not worth compressing per request.
-pub fn compression() -> CompressionLayer<impl Predicate + Clone> {
+pub fn compression() -> CompressionLayer<impl Predicate> {
     let predicate = DefaultPredicate::new()
         .and(SizeAbove::new(1024))
         .and(NotForContentType::const_new("application/wasm"))
