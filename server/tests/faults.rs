@@ -28,6 +28,7 @@ mod support;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
+use aws_sdk_ecs::config::{AsyncSleep, SharedAsyncSleep, Sleep};
 use chrono::{DateTime, Utc};
 use cloud::aws::EcsFleet;
 use domain::error::CloudError;
@@ -39,6 +40,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use server::refresher::{Call, Poller, RefreshError};
 use server::scheduler::Scheduler;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::TestConsole;
 
@@ -61,6 +63,25 @@ async fn through_proxy_with(timeouts: TimeoutConfig) -> (SdkConfig, FaultProxy) 
     (config, proxy)
 }
 
+/// The SDK's sleeps (the retry layer's backoffs and its timeouts' timers), recorded and then
+/// really slept on tokio.
+#[derive(Clone, Debug, Default)]
+struct RecordedSleeps(Arc<Mutex<Vec<Duration>>>);
+
+impl AsyncSleep for RecordedSleeps {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.0.lock().unwrap().push(duration);
+        Sleep::new(tokio::time::sleep(duration))
+    }
+}
+
+impl RecordedSleeps {
+    /// Everything recorded so far, forgotten.
+    fn take(&self) -> Vec<Duration> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
 async fn cluster(config: &SdkConfig) -> String {
     let name = moto::unique("faults");
     aws_sdk_ecs::Client::new(config).create_cluster().cluster_name(&name).send().await.expect("cluster created");
@@ -70,14 +91,29 @@ async fn cluster(config: &SdkConfig) -> String {
 #[tokio::test]
 async fn throttling_and_server_errors_are_retried_with_backoff_and_then_reported_as_transient() {
     let (config, proxy) = through_proxy().await;
+    let sleeps = RecordedSleeps::default();
+    let config = config.to_builder().sleep_impl(SharedAsyncSleep::new(sleeps.clone())).build();
     let fleet = EcsFleet::new(&config, cluster(&config).await);
+
+    // The timers an unretried call sets (its timeouts' and the HTTP client's), to tell them
+    // from backoffs.
+    fleet.probe().await.expect("an unfaulted call");
+    let timers = sleeps.take();
+    assert!(!timers.is_empty(), "the SDK does not sleep through the recorder");
 
     // Two throttled answers, then moto's: the third attempt succeeds, after a backoff.
     proxy.inject("ListTasks", Fault::Throttle, 2);
     let started = Instant::now();
     fleet.list_cluster_tasks(TaskFilter::Running).await.expect("the third attempt succeeds");
+    let elapsed = started.elapsed();
     assert_eq!((proxy.count("ListTasks"), proxy.forwarded("ListTasks")), (3, 1));
-    assert!(started.elapsed() >= Duration::from_millis(10), "no backoff between attempts: {:?}", started.elapsed());
+    // The waits the retry layer asked for: one before each retry, exponential with full jitter
+    // (a random share of 1 s, then of 2 s), and really waited.
+    let waits: Vec<Duration> = sleeps.take().into_iter().filter(|d| !timers.contains(d)).collect();
+    let [first, second] = waits[..] else { panic!("one wait before each of the two retries: {waits:?}") };
+    assert!(first > Duration::ZERO && first < Duration::from_secs(1), "first backoff: {first:?}");
+    assert!(second > Duration::ZERO && second < Duration::from_secs(2), "second backoff: {second:?}");
+    assert!(elapsed >= first + second, "{elapsed:?} is shorter than the waits {waits:?}");
 
     // Three 500s exhaust the three attempts: a transient error the caller can retry later.
     proxy.inject("ListTasks", Fault::ServerError, 3);
