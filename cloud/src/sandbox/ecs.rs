@@ -197,6 +197,22 @@ pub(crate) struct TaskLog {
     pub(crate) exited: bool,
 }
 
+/// A task of a service attached to a target group, as the load balancer sees it: ECS
+/// registers its IP once it runs and deregisters it when it starts stopping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// The task's private IP in the sandbox's subnet (`10.0.0.0/16`), fixed by its launch order.
+    pub(crate) ip: String,
+    /// The container port the app listens on.
+    pub(crate) port: u16,
+    /// When the task reached RUNNING (was registered), if it did.
+    pub(crate) started_at: Option<DateTime<Utc>>,
+    /// When its health check first passes, if it will.
+    pub(crate) healthy_at: Option<DateTime<Utc>>,
+    /// When it began stopping (was deregistered), if it did.
+    pub(crate) stopping_at: Option<DateTime<Utc>>,
+}
+
 /// A stretch of time one task of a service spent RUNNING; metrics are drawn from these.
 #[derive(Debug, Clone)]
 struct RunSpan {
@@ -460,6 +476,29 @@ impl Ecs {
             stopping_at: task.stopping_at,
             exited: task.stop_code == Some(StopCause::Exited.record().0),
         })
+    }
+
+    /// The tasks still listed of every service (deleted ones too: their tasks drain) whose
+    /// containers are registered with the target group `arn`, in launch order.
+    pub(crate) fn targets(&self, arn: &str) -> Vec<Target> {
+        let attached: Vec<&str> = self
+            .services
+            .values()
+            .filter(|s| s.target_group.as_deref() == Some(arn))
+            .map(|s| s.name.as_str())
+            .collect();
+        self.cluster
+            .tasks
+            .iter()
+            .filter(|t| attached.contains(&t.service.as_str()))
+            .map(|t| Target {
+                ip: format!("10.0.{}.{}", (t.seq / 250) % 256, t.seq % 250 + 4),
+                port: self.cluster.resolve(&t.task_definition).map_or(0, |td| td.spec.container_port),
+                started_at: t.started_at,
+                healthy_at: t.healthy_at,
+                stopping_at: t.stopping_at,
+            })
+            .collect()
     }
 
     fn service(&self, reference: &str) -> Option<&Service> {

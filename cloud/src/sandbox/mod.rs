@@ -1,7 +1,7 @@
 //! The sandbox: an in-process simulated AWS account behind the same ports as the real
 //! adapters (`Fleet` for ECS, `Directory` for Cognito, `Metrics` for CloudWatch, `Registry`
-//! for ECR, `Logs` for CloudWatch Logs), so the console runs with no AWS account and tests
-//! run without a network.
+//! for ECR, `Logs` for CloudWatch Logs, `Frontdoor` for the load balancer), so the console
+//! runs with no AWS account and tests run without a network.
 //!
 //! It is deterministic: everything random is drawn from the seed, and all time comes from
 //! the injected [`Clock`]. The simulation is lazy — nothing runs in the background; each
@@ -30,12 +30,17 @@
 //! - a task's container logs to `shiny/shiny/<task id>` in its task definition's group: R's
 //!   start-up lines, then a Shiny session opening and closing in most five-minute slots while
 //!   it runs; a `broken` image's container logs R's missing-`shiny` error and halts; the
-//!   stream exists from the first line until the task is no longer listed.
+//!   stream exists from the first line until the task is no longer listed;
+//! - one load balancer with one HTTPS listener, [`LISTENER_ARN`], idle timeout 60 s until
+//!   [`Sandbox::set_idle_timeout`]; a service created with a target group has its running
+//!   tasks registered there by IP (`10.0.x.y`, from their launch order), healthy 5 s after
+//!   RUNNING and draining for the group's deregistration delay once they stop.
 
 mod clock;
 mod directory;
 mod ecs;
 mod fleet;
+mod frontdoor;
 mod idtoken;
 mod lifecycle;
 mod logs;
@@ -45,12 +50,14 @@ mod rng;
 
 pub use clock::ManualClock;
 pub use ecs::CLUSTER;
+pub use frontdoor::{DEFAULT_IDLE_TIMEOUT_SECS, LISTENER_ARN};
 
 use crate::jwt::{JwksSource, JwtConfig, JwtVerifier};
 use chrono::{DateTime, Utc};
 use directory::Pool;
 use domain::{Clock, CloudError};
 use ecs::Ecs;
+use frontdoor::Elb;
 use idtoken::IdTokenSigner;
 use rng::Rng;
 use std::sync::{Arc, Mutex};
@@ -62,12 +69,13 @@ pub const SANDBOX_ISSUER: &str = "https://cognito-idp.sandbox.shinyfleet.invalid
 pub const SANDBOX_CLIENT_ID: &str = "sandbox-console";
 
 /// The simulated account. Hold it as `Arc<Sandbox>` and hand it out as `Arc<dyn Fleet>`,
-/// `Arc<dyn Directory>` and `Arc<dyn Metrics>`.
+/// `Arc<dyn Directory>`, `Arc<dyn Metrics>`, `Arc<dyn Frontdoor>` and so on.
 pub struct Sandbox {
     clock: Arc<dyn Clock>,
     seed: u64,
     ecs: Mutex<Ecs>,
     pool: Mutex<Pool>,
+    elb: Mutex<Elb>,
     signer: Arc<IdTokenSigner>,
 }
 
@@ -87,6 +95,7 @@ impl Sandbox {
         Arc::new(Self {
             ecs: Mutex::new(Ecs::new(now, Rng::fork(seed, "ecs"))),
             pool: Mutex::new(Pool::new(Rng::fork(seed, "directory"), signer.clone())),
+            elb: Mutex::new(Elb::new(Rng::fork(seed, "elb"))),
             signer,
             clock,
             seed,
@@ -138,5 +147,10 @@ impl Sandbox {
         let mut pool = self.pool.lock().expect("sandbox user pool lock poisoned");
         pool.forget_expired(now);
         f(&mut pool, now)
+    }
+
+    /// Runs `f` on the load balancer (its state does not move with time).
+    fn with_elb<R>(&self, f: impl FnOnce(&mut Elb) -> R) -> R {
+        f(&mut self.elb.lock().expect("sandbox load balancer lock poisoned"))
     }
 }
