@@ -94,7 +94,8 @@ pub struct ServeConfig {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
-    /// Mark session cookies `Secure` (set when the console is served over https).
+    /// Mark session cookies `Secure` (and `__Host-` prefixed) although SHINYFLEET_PUBLIC_URL
+    /// is not https, e.g. behind a TLS proxy without a public URL. An https public URL implies it.
     #[arg(long, env = "SHINYFLEET_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
 
@@ -221,6 +222,23 @@ impl ServeConfig {
             fixed: self.fixed_costs.clone(),
             budgets: self.budgets.clone(),
         })
+    }
+
+    /// Whether session cookies are `Secure`: an https SHINYFLEET_PUBLIC_URL, or
+    /// SHINYFLEET_SECURE_COOKIES. Plain http (local use) keeps plain cookies.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies || self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
+    }
+
+    /// The session cookie's name: `__Host-` prefixed when it is `Secure`, so the browser takes
+    /// it only from an https origin, for the whole host (path `/`, no `Domain`), and a sibling
+    /// domain or an http page cannot set or shadow it.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.cookies_secure() {
+            "__Host-shinyfleet_session"
+        } else {
+            "shinyfleet_session"
+        }
     }
 
     /// Checks the settings that only make sense together (each alone was read by its parser).

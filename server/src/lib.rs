@@ -226,10 +226,11 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         }
     });
     let sessions = SessionManagerLayer::new(store)
-        .with_name("shinyfleet_session")
+        .with_name(config.session_cookie_name())
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
+        .with_secure(config.cookies_secure())
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(
             config.session_idle_minutes,
         )));
