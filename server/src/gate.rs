@@ -134,7 +134,8 @@ pub struct GateState {
     pub gate: Arc<Gate>,
 }
 
-/// Paths anyone may fetch: health, the compiled site, the sign-in page.
+/// Paths anyone may fetch: health (strangers get its status word only, see
+/// [`crate::health`]), the compiled site, the sign-in page.
 fn is_public(path: &str) -> bool {
     let site_file = path.starts_with("/pkg/") && !path.contains("..") && !path.contains("//");
     path == "/healthz" || path == "/favicon.svg" || site_file || path == "/sign-in"

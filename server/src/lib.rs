@@ -239,7 +239,7 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
     let options = state.leptos_options.clone();
     let gate_state = gate::GateState { app: state.clone(), gate: Arc::new(gate(config, state.clock.clone())) };
     let router = Router::new()
-        .route("/healthz", get(health::healthz))
+        .route("/healthz", get(health::healthz).layer(axum::Extension(Arc::new(health::CloudProbe::default()))))
         .merge(api::router())
         .route("/sfn/{*fn_name}", post(server_fn_handler).get(server_fn_handler))
         .leptos_routes_with_context(

@@ -86,21 +86,35 @@ fn the_console_starts_answers_healthz_and_stops_on_sigterm() {
         shinyfleet(&[("DATABASE_URL", &db), ("SHINYFLEET_LISTEN", &listen), ("SHINYFLEET_LOG_FORMAT", "json")], &[])
             .spawn()
             .unwrap();
+    let healthz = |authorization: &str| -> Option<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(s, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n{authorization}Connection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        Some(out)
+    };
     let started = Instant::now();
     let body = loop {
         assert!(started.elapsed() < Duration::from_secs(20), "no answer from /healthz");
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::{Read, Write};
-            write!(s, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
-            let mut out = String::new();
-            s.read_to_string(&mut out).unwrap();
+        if let Some(out) = healthz("") {
             break out;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
-    assert!(body.contains("\"database\":{\"ok\":true"), "{body}");
+    // Anonymous (a load balancer, `curl -fsS`): the status word only.
+    assert!(body.ends_with("\r\n\r\n{\"status\":\"ok\"}"), "{body}");
     assert!(dir.path().join("nested/folder/console.db").exists(), "database folder created");
+    // An admin's token: each check.
+    let out = shinyfleet(&[("DATABASE_URL", &db)], &["token", "create", "--name", "probe", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let body = healthz(&format!("Authorization: Bearer {token}\r\n")).expect("an answer");
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("\"database\":{\"ok\":true"), "{body}");
     // SIGTERM: a graceful stop with exit code 0.
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
