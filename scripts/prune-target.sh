@@ -9,5 +9,5 @@ deps="$target/debug/deps"
 [ -d "$deps" ] || exit 0
 find "$deps" -maxdepth 1 -type f -executable -regextype posix-extended -regex '.*/[a-z0-9_]+-[0-9a-f]{16}' -printf '%T@ %f\n' |
   sort -rn |
-  awk '{ name = $2; sub(/-[0-9a-f]{16}$/, "", name); if (seen[name]++) print $2 }' |
+  awk '{ name = substr($2, 1, length($2) - 17); if (seen[name]++) print $2 }' |
   while read -r stale; do rm -f "$deps/$stale"; done
