@@ -245,7 +245,8 @@ impl Console {
             if let Some(status) = self.child.try_wait().expect("child status") {
                 panic!("console #{} exited at start-up ({status}):\n{}", self.n, tail(&self.log));
             }
-            if let Ok(res) = self.http.get(format!("{}/healthz", self.base)).send().await {
+            // As the admin token: only admins are told whether the cloud answers.
+            if let Ok(res) = self.http.get(format!("{}/healthz", self.base)).bearer_auth(&self.token).send().await {
                 let status = res.status().as_u16();
                 let health: Value = res.json().await.unwrap_or(Value::Null);
                 assert_eq!(status, 200, "{health}");
