@@ -26,6 +26,7 @@ use aws_sdk_ecs::operation::create_service::{CreateServiceInput, CreateServiceOu
 use aws_sdk_ecs::operation::describe_services::{DescribeServicesError, DescribeServicesInput, DescribeServicesOutput};
 use aws_sdk_ecs::operation::describe_tasks::{DescribeTasksInput, DescribeTasksOutput};
 use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
+use aws_sdk_ecs::operation::update_service::{UpdateServiceInput, UpdateServiceOutput};
 use aws_sdk_ecs::types::{
     Attribute, Deployment as EcsDeployment, DeploymentRolloutState, DesiredStatus, Failure, HealthStatus, LaunchType,
     PropagateTags, Service, ServiceEvent as EcsEvent, Task, TaskStopCode,
@@ -39,7 +40,7 @@ use aws_smithy_types::DateTime as SmithyTime;
 use chrono::{DateTime, TimeZone, Utc};
 use cloud::aws::{CloudWatchMetrics, CognitoDirectory, EcsFleet};
 use domain::directory::{Directory, Invitation, SignIn};
-use domain::fleet::{Fleet, RolloutState, ServiceSpec, TaskFilter};
+use domain::fleet::{Fleet, RolloutState, ServiceSpec, ServiceTarget, ServiceUpdate, TaskFilter};
 use domain::metrics::{MetricKind, MetricWindow, Metrics};
 use domain::{Architecture, CloudError};
 use std::sync::{Arc, Mutex};
@@ -400,6 +401,47 @@ async fn services_are_created_with_a_rolling_back_circuit_breaker_and_managed_ta
         (&["subnet-a".to_owned(), "subnet-b".to_owned()][..], &["sg-1".to_owned()][..])
     );
     assert_eq!(vpc.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
+}
+
+#[tokio::test]
+async fn an_update_registers_the_service_in_its_target_group_or_takes_it_off_or_leaves_it() {
+    let requests = recorder::<UpdateServiceInput>();
+    let seen = requests.clone();
+    let update = mock!(aws_sdk_ecs::Client::update_service).match_requests(|_| true).then_compute_output(
+        move |input: &UpdateServiceInput| {
+            seen.lock().expect("an unpoisoned lock").push(input.clone());
+            UpdateServiceOutput::builder().service(service("sales")).build()
+        },
+    );
+    let fleet = fleet(&[&update]);
+    let target = ServiceTarget {
+        target_group_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/sf-sales/1".into(),
+        container_port: 3838,
+        health_check_grace_period_secs: 180,
+    };
+    let deploy = |load_balancer| ServiceUpdate {
+        name: "sales".into(),
+        task_definition: Some("sales:4".into()),
+        load_balancer,
+        ..ServiceUpdate::default()
+    };
+    fleet.update_service(&deploy(Some(Some(target.clone())))).await.expect("attached");
+    fleet.update_service(&deploy(Some(None))).await.expect("detached");
+    let scale = ServiceUpdate { name: "sales".into(), desired_count: Some(0), ..ServiceUpdate::default() };
+    fleet.update_service(&scale).await.expect("scaled");
+
+    let [attach, detach, scaled] = &recorded(&requests)[..] else { panic!("three UpdateService") };
+    let balancers = attach.load_balancers.as_deref().expect("load balancers sent");
+    let [balancer] = balancers else { panic!("one load balancer: {balancers:?}") };
+    assert_eq!(
+        (balancer.target_group_arn(), balancer.container_name(), balancer.container_port()),
+        (Some(target.target_group_arn.as_str()), Some("shiny"), Some(3838))
+    );
+    assert_eq!(attach.health_check_grace_period_seconds(), Some(180));
+    assert_eq!(detach.load_balancers.as_deref(), Some(&[][..]), "an empty list takes the service off");
+    assert_eq!(detach.health_check_grace_period_seconds(), None);
+    assert_eq!(scaled.load_balancers, None, "a change of count leaves the load balancer alone");
+    assert_eq!(scaled.health_check_grace_period_seconds(), None);
 }
 
 #[tokio::test]

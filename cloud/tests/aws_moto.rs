@@ -234,6 +234,7 @@ async fn services_are_updated_and_missing_ones_reported() {
         task_definition: Some(next.arn.clone()),
         desired_count: Some(5),
         force_new_deployment: true,
+        load_balancer: None,
     };
     let updated = ecs.fleet.update_service(&update).await.expect("service updated");
     assert_eq!((updated.task_definition.as_str(), updated.desired_count), (next.arn.as_str(), 5));

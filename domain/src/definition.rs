@@ -212,6 +212,15 @@ impl AppDefinition {
         }
     }
 
+    /// Where the app's tasks are registered, if it has a target group.
+    pub fn service_target(&self) -> Option<crate::fleet::ServiceTarget> {
+        self.target_group_arn.as_ref().map(|arn| crate::fleet::ServiceTarget {
+            target_group_arn: arn.clone(),
+            container_port: self.port,
+            health_check_grace_period_secs: HEALTH_CHECK_GRACE_SECS,
+        })
+    }
+
     /// The service a first deploy creates, running `task_definition` in `network`.
     pub fn service(&self, task_definition: &str, network: &Network) -> ServiceSpec {
         ServiceSpec {

@@ -67,6 +67,19 @@ pub struct ServiceUpdate {
     pub task_definition: Option<String>,
     pub desired_count: Option<u32>,
     pub force_new_deployment: bool,
+    /// The service's load balancer: `Some(Some(t))` registers its tasks in `t`'s target group
+    /// with `t`'s grace period, `Some(None)` takes them off any load balancer, `None` leaves
+    /// it as it is (a change of count, say). A deploy always says which.
+    pub load_balancer: Option<Option<ServiceTarget>>,
+}
+
+/// Where a service's tasks are registered: a load balancer's target group, on the app's
+/// container port, with the grace period ECS gives a new task before its health checks count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTarget {
+    pub target_group_arn: String,
+    pub container_port: u16,
+    pub health_check_grace_period_secs: u32,
 }
 
 /// The rollout state of one deployment (ECS `rolloutState`).

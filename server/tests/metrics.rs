@@ -165,6 +165,7 @@ async fn only_apps_whose_tasks_ran_are_asked_about() {
         task_definition: None,
         desired_count: Some(0),
         force_new_deployment: false,
+        load_balancer: None,
     };
     h.c.sandbox.update_service(&update).await.unwrap();
     h.pass(300).await;

@@ -106,6 +106,7 @@ async fn transitions_only_mode_respects_a_manual_change_until_the_next_transitio
         task_definition: None,
         desired_count: Some(5),
         force_new_deployment: false,
+        load_balancer: None,
     };
     c.sandbox.update_service(&update).await.expect("manual change");
     server::refresher::refresh_once(&c.state).await.expect("refresh");
@@ -412,6 +413,7 @@ async fn a_retry_with_nothing_left_to_do_ends_instead_of_spinning() {
         task_definition: None,
         desired_count: Some(0),
         force_new_deployment: false,
+        load_balancer: None,
     };
     c.sandbox.update_service(&update).await.expect("by hand");
     server::refresher::refresh_once(&c.state).await.expect("refresh");

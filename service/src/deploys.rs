@@ -370,6 +370,9 @@ async fn roll_out(
         task_definition: Some(task_definition.to_owned()),
         desired_count: desired,
         force_new_deployment: false,
+        // An existing service follows the definition's target group too (added, changed or
+        // removed since it was created).
+        load_balancer: Some(app.definition.service_target()),
     };
     match fleet.update_service(&update).await {
         Err(CloudError::NotFound(_)) => {

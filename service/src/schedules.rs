@@ -246,6 +246,7 @@ async fn apply(state: &Services, g: &Governed, target: u32, action: &str, now: D
         task_definition: None,
         desired_count: Some(target),
         force_new_deployment: false,
+        load_balancer: None,
     };
     let result = state.cloud.fleet.update_service(&update).await;
     match result {

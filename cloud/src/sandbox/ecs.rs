@@ -382,6 +382,9 @@ impl Ecs {
         if let Some(desired) = update.desired_count {
             svc.desired = desired;
         }
+        if let Some(target) = &update.load_balancer {
+            svc.target_group = target.as_ref().map(|t| t.target_group_arn.clone());
+        }
         if let Some(td) = redeploy_with {
             let deployment = self.cluster.new_deployment(&td, at);
             svc.deployments.insert(0, deployment);

@@ -156,6 +156,7 @@ mod tests {
                 task_definition: task_definition.map(str::to_owned),
                 desired_count: desired,
                 force_new_deployment: false,
+                load_balancer: None,
             };
             let s = self.sandbox.update_service(&update).await.expect("updated");
             assert_consistent(&s);
@@ -197,6 +198,7 @@ mod tests {
             task_definition: None,
             desired_count: Some(1),
             force_new_deployment: false,
+            load_balancer: None,
         };
         assert!(matches!(w.sandbox.update_service(&update).await, Err(CloudError::NotFound(_))));
         assert!(matches!(w.sandbox.delete_service("census").await, Err(CloudError::NotFound(_))));

@@ -194,6 +194,10 @@ impl Fleet for EcsFleet {
             .set_task_definition(update.task_definition.clone())
             .set_desired_count(desired)
             .force_new_deployment(update.force_new_deployment)
+            .set_load_balancers(update.load_balancer.as_ref().map(|t| t.iter().map(request::load_balancer).collect()))
+            .set_health_check_grace_period_seconds(
+                update.load_balancer.as_ref().and_then(Option::as_ref).map(request::grace_period).transpose()?,
+            )
             .send()
             .await
             .map_err(|e| from_sdk("UpdateService", e))?;

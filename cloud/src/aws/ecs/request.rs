@@ -8,7 +8,7 @@ use aws_sdk_ecs::types::{
     DeploymentConfiguration, HealthCheck, KeyValuePair, LoadBalancer, LogConfiguration, LogDriver,
     NetworkConfiguration, OsFamily, PortMapping, RuntimePlatform, Tag, TransportProtocol,
 };
-use domain::fleet::{ServiceSpec, TaskDefinitionSpec};
+use domain::fleet::{ServiceSpec, ServiceTarget, TaskDefinitionSpec};
 use domain::{Architecture, CloudError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -103,12 +103,25 @@ pub(crate) fn deployment_configuration() -> DeploymentConfiguration {
 
 pub(crate) fn load_balancers(spec: &ServiceSpec) -> Option<Vec<LoadBalancer>> {
     let target_group = spec.target_group_arn.as_ref()?;
-    let balancer = LoadBalancer::builder()
+    Some(vec![balancer(target_group, spec.container_port)])
+}
+
+/// The load balancer of an update: an empty list (sent for `Some(None)`) takes the service
+/// off its load balancer.
+pub(crate) fn load_balancer(target: &ServiceTarget) -> LoadBalancer {
+    balancer(&target.target_group_arn, target.container_port)
+}
+
+fn balancer(target_group: &str, port: u16) -> LoadBalancer {
+    LoadBalancer::builder()
         .target_group_arn(target_group)
         .container_name(CONTAINER_NAME)
-        .container_port(i32::from(spec.container_port))
-        .build();
-    Some(vec![balancer])
+        .container_port(i32::from(port))
+        .build()
+}
+
+pub(crate) fn grace_period(target: &ServiceTarget) -> Result<i32, CloudError> {
+    to_i32(target.health_check_grace_period_secs, "health-check grace period")
 }
 
 /// A fresh idempotency token (at most 36 characters), so that an SDK retry of a
