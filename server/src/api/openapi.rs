@@ -77,7 +77,7 @@ pub fn add_access_errors(doc: &mut utoipa::openapi::OpenApi, routes: &[ApiRoute]
         "session",
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
             "shinyfleet_session",
-            "A signed-in browser session; its changes must come from the console's own origin",
+            "A signed-in browser session (`__Host-shinyfleet_session` when the console's public URL is https); its changes must come from the console's own origin",
         ))),
     );
     doc.security = Some(vec![
