@@ -2,6 +2,7 @@
 //! that AWS running the actions gives the engine's timeline.
 
 use super::*;
+use crate::schedule::tests::{doc, off_on, only, schedule, window, MON_FRI};
 use crate::schedule::{format_time, ExceptionDoc, OverrideDoc, ScheduleDoc, WindowDoc, DAY_NAMES};
 use chrono::Weekday;
 use proptest::prelude::*;
@@ -9,36 +10,6 @@ use proptest::prelude::*;
 fn utc(s: &str) -> DateTime<Utc> {
     let s = if s.len() == 16 { format!("{s}:00Z") } else { s.to_owned() };
     DateTime::parse_from_rfc3339(&s).unwrap().with_timezone(&Utc)
-}
-
-fn window(days: &[&str], start: &str, end: &str) -> WindowDoc {
-    WindowDoc { days: days.iter().map(|d| (*d).to_owned()).collect(), start: start.into(), end: end.into() }
-}
-
-const MON_FRI: &[&str] = &["mon", "tue", "wed", "thu", "fri"];
-
-fn doc(timezone: &str, windows: Vec<WindowDoc>) -> ScheduleDoc {
-    ScheduleDoc {
-        timezone: timezone.into(),
-        windows,
-        on_count: Some(2),
-        off_count: 0,
-        exceptions: vec![],
-        mode: "enforced".into(),
-        enabled: true,
-    }
-}
-
-fn off_on(date: &str) -> ExceptionDoc {
-    ExceptionDoc { date: date.into(), off: true, start: None, end: None }
-}
-
-fn only(date: &str, start: &str, end: &str) -> ExceptionDoc {
-    ExceptionDoc { date: date.into(), off: false, start: Some(start.into()), end: Some(end.into()) }
-}
-
-fn schedule(doc: ScheduleDoc) -> Schedule {
-    Schedule::parse(&doc, 1).unwrap()
 }
 
 fn with_exceptions(mut d: ScheduleDoc, exceptions: Vec<ExceptionDoc>) -> ScheduleDoc {

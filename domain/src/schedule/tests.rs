@@ -14,11 +14,11 @@ fn show(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%MZ").to_string()
 }
 
-fn window(days: &[&str], start: &str, end: &str) -> WindowDoc {
+pub(super) fn window(days: &[&str], start: &str, end: &str) -> WindowDoc {
     WindowDoc { days: days.iter().map(|d| (*d).to_owned()).collect(), start: start.into(), end: end.into() }
 }
 
-const MON_FRI: &[&str] = &["mon", "tue", "wed", "thu", "fri"];
+pub(super) const MON_FRI: &[&str] = &["mon", "tue", "wed", "thu", "fri"];
 
 /// Expected transitions: instant (to the minute, UTC) and count.
 type Changes = &'static [(&'static str, u32)];
@@ -26,7 +26,7 @@ type Changes = &'static [(&'static str, u32)];
 /// A change that spoils a valid document.
 type Edit = Box<dyn Fn(&mut ScheduleDoc)>;
 
-fn doc(timezone: &str, windows: Vec<WindowDoc>) -> ScheduleDoc {
+pub(super) fn doc(timezone: &str, windows: Vec<WindowDoc>) -> ScheduleDoc {
     ScheduleDoc {
         timezone: timezone.into(),
         windows,
@@ -38,15 +38,15 @@ fn doc(timezone: &str, windows: Vec<WindowDoc>) -> ScheduleDoc {
     }
 }
 
-fn off_on(date: &str) -> ExceptionDoc {
+pub(super) fn off_on(date: &str) -> ExceptionDoc {
     ExceptionDoc { date: date.into(), off: true, start: None, end: None }
 }
 
-fn only(date: &str, start: &str, end: &str) -> ExceptionDoc {
+pub(super) fn only(date: &str, start: &str, end: &str) -> ExceptionDoc {
     ExceptionDoc { date: date.into(), off: false, start: Some(start.into()), end: Some(end.into()) }
 }
 
-fn schedule(doc: ScheduleDoc) -> Schedule {
+pub(super) fn schedule(doc: ScheduleDoc) -> Schedule {
     Schedule::parse(&doc, 1).unwrap()
 }
 
