@@ -4,95 +4,41 @@
 
 mod support;
 
-use async_trait::async_trait;
-use cloud::sandbox::Sandbox;
-use domain::fleet::{
-    Fleet, ServiceEvent, ServiceSpec, ServiceStatus, ServiceUpdate, TaskDefinitionRef, TaskDefinitionSpec, TaskFilter,
-    TaskInfo,
-};
 use domain::{CloudError, Role};
 use serde_json::{json, Value};
 use server::health::CLOUD_PROBE_TTL_SECS;
 use service::Cloud;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+use support::counting::{CountingFleet, Faults, Log};
 use support::{TestConsole, ADMIN, VIEWER};
 
 /// What IAM answers a role without `ecs:DescribeClusters`: the account and the role in clear.
 const ACCESS_DENIED: &str = "User: arn:aws:sts::123456789012:assumed-role/shinyfleet-console/i-0abc is not \
      authorized to perform: ecs:DescribeClusters on resource: arn:aws:ecs:eu-west-1:123456789012:cluster/shinyfleet";
 
-/// The sandbox's ECS, counting probes, each taking a while, failing with `fault` when set.
-struct Probed {
-    ecs: Arc<Sandbox>,
-    probes: Arc<AtomicUsize>,
-    fault: Arc<Mutex<Option<CloudError>>>,
-}
-
-#[async_trait]
-impl Fleet for Probed {
-    async fn probe(&self) -> Result<(), CloudError> {
-        self.probes.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let fault = self.fault.lock().unwrap().clone();
-        match fault {
-            Some(e) => Err(e),
-            None => self.ecs.probe().await,
-        }
-    }
-    async fn register_task_definition(&self, spec: &TaskDefinitionSpec) -> Result<TaskDefinitionRef, CloudError> {
-        self.ecs.register_task_definition(spec).await
-    }
-    async fn create_service(&self, spec: &ServiceSpec) -> Result<ServiceStatus, CloudError> {
-        self.ecs.create_service(spec).await
-    }
-    async fn update_service(&self, update: &ServiceUpdate) -> Result<ServiceStatus, CloudError> {
-        self.ecs.update_service(update).await
-    }
-    async fn delete_service(&self, name: &str) -> Result<(), CloudError> {
-        self.ecs.delete_service(name).await
-    }
-    async fn describe_services(&self, names: &[String]) -> Result<Vec<ServiceStatus>, CloudError> {
-        self.ecs.describe_services(names).await
-    }
-    async fn list_tasks(&self, service: &str, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
-        self.ecs.list_tasks(service, filter).await
-    }
-    async fn list_cluster_tasks(&self, filter: TaskFilter) -> Result<Vec<String>, CloudError> {
-        self.ecs.list_cluster_tasks(filter).await
-    }
-    async fn describe_tasks(&self, arns: &[String]) -> Result<Vec<TaskInfo>, CloudError> {
-        self.ecs.describe_tasks(arns).await
-    }
-    async fn stop_task(&self, arn: &str, reason: &str) -> Result<(), CloudError> {
-        self.ecs.stop_task(arn, reason).await
-    }
-    async fn service_events(&self, service: &str, limit: usize) -> Result<Vec<ServiceEvent>, CloudError> {
-        self.ecs.service_events(service, limit).await
-    }
-}
-
 struct Harness {
     c: TestConsole,
-    probes: Arc<AtomicUsize>,
-    fault: Arc<Mutex<Option<CloudError>>>,
+    log: Log,
+    faults: Faults,
 }
 
 impl Harness {
     async fn new() -> Self {
-        let (probes, fault) = (Arc::new(AtomicUsize::new(0)), Arc::new(Mutex::new(None)));
-        let (p, f) = (probes.clone(), fault.clone());
+        let (log, faults): (Log, Faults) = (Arc::default(), Arc::default());
+        let (l, f) = (log.clone(), faults.clone());
+        // Each probe takes a while, so that concurrent checks overlap it.
+        let probe_takes = Duration::from_millis(100);
         let c = TestConsole::with_cloud(&[], move |sandbox, _| Cloud {
-            fleet: Arc::new(Probed { ecs: sandbox.clone(), probes: p, fault: f }),
+            fleet: Arc::new(CountingFleet { ecs: sandbox.clone(), log: l, faults: f, probe_takes }),
             ..server::sandbox_cloud(sandbox)
         })
         .await;
-        Self { c, probes, fault }
+        Self { c, log, faults }
     }
 
     fn probes(&self) -> usize {
-        self.probes.load(Ordering::SeqCst)
+        self.log.lock().unwrap().iter().filter(|(call, _)| *call == "probe").count()
     }
 
     /// `/healthz` as `client`, optionally with a bearer token: (status, body as text).
@@ -115,7 +61,7 @@ impl Harness {
 #[tokio::test]
 async fn strangers_and_viewers_get_the_status_word_and_only_admins_the_clouds_error() {
     let h = Harness::new().await;
-    *h.fault.lock().unwrap() = Some(CloudError::NotAuthorized(ACCESS_DENIED.into()));
+    h.faults.lock().unwrap().insert("probe", CloudError::NotAuthorized(ACCESS_DENIED.into()));
     let (admin, viewer) = (h.c.client_for(ADMIN).await, h.c.client_for(VIEWER).await);
     let (admin_token, viewer_token) = (h.token(Role::Admin).await, h.token(Role::Viewer).await);
 
@@ -142,7 +88,7 @@ async fn strangers_and_viewers_get_the_status_word_and_only_admins_the_clouds_er
     }
 
     // A healthy cloud, once the cached probe has expired: "ok" for everyone.
-    *h.fault.lock().unwrap() = None;
+    h.faults.lock().unwrap().remove("probe");
     h.c.advance(CLOUD_PROBE_TTL_SECS);
     assert_eq!(h.health(&h.c.anon, None).await, (200, r#"{"status":"ok"}"#.to_owned()));
     let (_, body) = h.health(&admin, None).await;

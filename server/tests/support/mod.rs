@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod counting;
+
 use cloud::sandbox::{ManualClock, Sandbox};
 use server::config::ServeConfig;
 use server::AppState;
