@@ -3,12 +3,11 @@
 //! the build made them (`scripts/precompress.sh`; the router's `/pkg` service picks the copy
 //! the client accepts), and those files revalidated rather than fetched again.
 
-use axum::body::Body;
-use axum::http::{header, HeaderValue, Request};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::{header, HeaderValue};
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeader;
 
 /// Compresses what the console renders (gzip, fastest level). Files that already carry an encoding (the
 /// precompressed copies) pass untouched, and so do the bundle's own files without one: their
@@ -23,14 +22,13 @@ pub fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new().gzip(true).quality(CompressionLevel::Fastest).compress_when(predicate)
 }
 
-/// The site's files keep their names from build to build (they are not content-hashed yet),
-/// so a browser must ask whether its copy is current; `Last-Modified` makes the answer a
-/// bodiless 304 when it is.
-pub async fn revalidate(req: Request<Body>, next: Next) -> Response {
-    let pkg = req.uri().path().starts_with("/pkg/");
-    let mut response = next.run(req).await;
-    if pkg && response.status().is_success() {
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    }
-    response
+/// The bundle's files, from the site's folder: the `.br`/`.gz` copy the client accepts, and
+/// revalidated on each use, since their names stay the same from build to build (they are not
+/// content-hashed yet): `Last-Modified` makes the answer a bodiless 304 while a copy is current.
+pub fn bundle(options: &leptos::config::LeptosOptions) -> SetResponseHeader<ServeDir, HeaderValue> {
+    SetResponseHeader::overriding(
+        leptos_axum::site_pkg_dir_service(options),
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    )
 }

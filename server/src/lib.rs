@@ -255,7 +255,7 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         // below drops their headers): its `.br`/`.gz` copies when the client accepts one.
         .route_service(
             &leptos_axum::site_pkg_dir_service_route_path(&state.leptos_options),
-            leptos_axum::site_pkg_dir_service(&state.leptos_options),
+            assets::bundle(&state.leptos_options),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(server_fn_status))
@@ -269,7 +269,6 @@ pub async fn router(state: AppState, config: &ServeConfig) -> Result<Router, Sta
         ))
         .layer(axum::middleware::from_fn_with_state(gate_state, gate::gatekeeper))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(assets::revalidate))
         .layer(assets::compression())
         .layer(axum::middleware::from_fn(limits::body_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())
