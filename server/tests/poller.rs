@@ -11,7 +11,7 @@ use domain::{AppDefinition, AppInput, CloudError};
 use server::refresher::{Call, Poller};
 use service::Cloud;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use support::counting::{CountingFleet, Faults, Log};
 use support::TestConsole;
